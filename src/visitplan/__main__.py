@@ -1,0 +1,3 @@
+from visitplan.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Where protocols and the clinic file come from (this module does the file I/O)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from visitplan.domain.clinic import Clinic, default_clinic, parse_clinic
+from visitplan.domain.protocol import Protocol, parse_protocol
+from visitplan.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolFile:
+    id: str
+    path: Path
+    protocol: Protocol
+    text: str
+
+
+def bundled_protocols_dir() -> Path:
+    """The protocols shipped with the package (the wheel), else the source checkout's."""
+    here = Path(__file__).resolve().parent
+    inside = here / "_bundled_protocols"
+    return inside if inside.is_dir() else here.parent.parent / "protocols"
+
+
+def protocol_dirs(
+    extra: Sequence[str | Path] = (), env: Mapping[str, str] | None = None
+) -> list[Path]:
+    env = os.environ if env is None else env
+    dirs = [bundled_protocols_dir(), *(Path(d) for d in extra)]
+    dirs += [Path(d) for d in env.get("VISITPLAN_PROTOCOLS", "").split(os.pathsep) if d]
+    return dirs
+
+
+def read_protocol_file(path: Path) -> ProtocolFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    return ProtocolFile(path.stem, path, parse_protocol(text, str(path)), text)
+
+
+class ProtocolCatalog:
+    """Every protocol file found in the given directories, by id, read lazily."""
+
+    def __init__(self, dirs: Iterable[Path]) -> None:
+        self._paths: dict[str, Path] = {}
+        self._loaded: dict[str, ProtocolFile] = {}
+        for directory in dirs:
+            if not directory.is_dir():
+                raise InputError(f"{directory}: not a directory of protocol files")
+            for path in sorted(directory.glob("*.toml")):
+                other = self._paths.get(path.stem)
+                if other is not None and other.resolve() != path.resolve():
+                    raise InputError(
+                        f"protocol id {path.stem!r} is defined twice: {other} and {path}"
+                    )
+                self._paths[path.stem] = path
+
+    @property
+    def ids(self) -> list[str]:
+        return sorted(self._paths)
+
+    def path(self, protocol_id: str) -> Path:
+        try:
+            return self._paths[protocol_id]
+        except KeyError:
+            known = ", ".join(self.ids) or "none"
+            raise InputError(f"unknown protocol {protocol_id!r} (known: {known})") from None
+
+    def get(self, protocol_id: str) -> ProtocolFile:
+        if protocol_id not in self._loaded:
+            self._loaded[protocol_id] = read_protocol_file(self.path(protocol_id))
+        return self._loaded[protocol_id]
+
+    def all(self) -> list[ProtocolFile]:
+        return [self.get(i) for i in self.ids]
+
+
+def machine_timezone() -> str:
+    import pendulum
+
+    name = pendulum.local_timezone().name
+    return name if "/" in name or name == "UTC" else "UTC"
+
+
+def user_clinic_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("visitplan")) / "clinic.toml"
+
+
+def load_clinic(explicit: str | Path | None = None, env: Mapping[str, str] | None = None) -> Clinic:
+    """--clinic, else VISITPLAN_CLINIC, else the user's config file, else the default."""
+    env = os.environ if env is None else env
+    chosen = explicit or env.get("VISITPLAN_CLINIC")
+    path = Path(chosen) if chosen else user_clinic_path()
+    if not chosen and not path.exists():
+        return default_clinic(machine_timezone())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the clinic file: {exc}") from None
+    return parse_clinic(text, str(path))

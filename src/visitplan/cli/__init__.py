@@ -1,0 +1,1 @@
+"""The command line: thin; it parses, calls the operations, prints."""

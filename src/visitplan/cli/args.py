@@ -1,0 +1,34 @@
+"""Argument types shared by commands: each turns bad text into one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+
+def date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a real date in the form YYYY-MM-DD"
+        ) from None
+
+
+def time_arg(text: str) -> dt.time:
+    try:
+        if len(text) != 5 or text[2] != ":":
+            raise ValueError
+        return dt.time(int(text[:2]), int(text[3:]))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time in the form HH:MM") from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value

@@ -1,0 +1,115 @@
+"""`visitplan plan`: a preview of a course, with nothing stored."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from visitplan.cli.args import date_arg, time_arg
+
+if TYPE_CHECKING:
+    from visitplan.catalog import ProtocolFile
+    from visitplan.domain.clinic import Clinic
+    from visitplan.domain.engine import Plan, PlannedVisit
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        parents=[common],
+        help="preview a protocol's visits from a start date",
+        description="Plan a course against the clinic calendar without storing anything.",
+    )
+    parser.add_argument(
+        "protocol", metavar="PROTOCOL", help="protocol id (file name without .toml)"
+    )
+    parser.add_argument("--start", type=date_arg, required=True, metavar="YYYY-MM-DD")
+    parser.add_argument(
+        "--time",
+        type=time_arg,
+        default=dt.time(9, 0),
+        metavar="HH:MM",
+        help="local clinic time of every visit (default 09:00)",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object")
+    output.add_argument("--ics", action="store_true", help="print an iCalendar file")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from visitplan.catalog import ProtocolCatalog, load_clinic, protocol_dirs
+    from visitplan.domain.clinic import ClinicCalendar
+    from visitplan.domain.engine import plan
+
+    clinic = load_clinic(args.clinic)
+    entry = ProtocolCatalog(protocol_dirs(args.protocols)).get(args.protocol)
+    result = plan(entry.protocol, ClinicCalendar(clinic), args.start, args.time)
+    if args.json:
+        import json
+
+        print(json.dumps(plan_document(entry, clinic, result), ensure_ascii=False, indent=2))
+    elif args.ics:
+        from visitplan.cli.exporting import preview_ics
+
+        preview_ics(entry, clinic, result)
+    else:
+        print(plan_table(entry, clinic, result))
+    return 0
+
+
+def visit_document(visit: PlannedVisit) -> dict[str, Any]:
+    return {
+        "key": visit.key,
+        "kind": visit.kind,
+        "label": visit.label,
+        "target": visit.target.isoformat(),
+        "start": visit.start.isoformat(),
+        "end": visit.end.isoformat(),
+        "window": {"earliest": visit.earliest.isoformat(), "latest": visit.latest.isoformat()},
+        "shifted": visit.shifted,
+        "reason": visit.reason,
+        "anchor": visit.anchor,
+        "duration_minutes": visit.definition.duration_minutes,
+        "assessments": list(visit.definition.assessments),
+        "warnings": list(visit.warnings),
+    }
+
+
+def plan_document(entry: ProtocolFile, clinic: Clinic, result: Plan) -> dict[str, Any]:
+    protocol = entry.protocol
+    return {
+        "protocol": {"id": entry.id, "title": protocol.title, "version": protocol.version},
+        "clinic": {"name": clinic.name, "timezone": clinic.timezone},
+        "visits": [visit_document(v) for v in result.visits],
+        "warnings": list(result.warnings),
+    }
+
+
+def plan_table(entry: ProtocolFile, clinic: Clinic, result: Plan) -> str:
+    rows = [("VISIT", "DATE", "TIME", "WINDOW", "NOTE")]
+    for v in result.visits:
+        note = ("moved: " + (v.reason or "")) if v.shifted else (v.reason or "")
+        if v.warnings:
+            note = ("WARNING " + note).strip()
+        rows.append(
+            (
+                v.label,
+                f"{v.start:%a %Y-%m-%d}",
+                f"{v.start:%H:%M}",
+                f"{v.earliest:%m-%d}..{v.latest:%m-%d}",
+                note,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [
+        f"{entry.protocol.title} (v{entry.protocol.version}) at {clinic.name}, {clinic.timezone}"
+    ]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+        for r in rows
+    ]
+    lines = [line.rstrip() for line in lines]
+    lines += [f"! {w}" for w in result.warnings]
+    return "\n".join(lines)

@@ -1,0 +1,70 @@
+"""`visitplan protocols list|show|check`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser("protocols", help="list, show and check protocol files")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", parents=[common], help="the protocols found")
+    listing.set_defaults(run=run_list)
+    show = actions.add_parser("show", parents=[common], help="a protocol's course in words")
+    show.add_argument("protocol", metavar="ID")
+    show.set_defaults(run=run_show)
+    check = actions.add_parser(
+        "check", parents=[common], help="validate protocol files (default: all that are found)"
+    )
+    check.add_argument("files", nargs="*", metavar="FILE", type=Path)
+    check.set_defaults(run=run_check)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from visitplan.catalog import ProtocolCatalog, protocol_dirs
+
+    catalog = ProtocolCatalog(protocol_dirs(args.protocols))
+    for entry in catalog.all():
+        steps = sum(v.count for v in entry.protocol.visits)
+        print(f"{entry.id}\tv{entry.protocol.version}\t{steps} visits\t{entry.protocol.title}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from visitplan.catalog import ProtocolCatalog, protocol_dirs
+    from visitplan.domain.protocol import course_in_words
+
+    entry = ProtocolCatalog(protocol_dirs(args.protocols)).get(args.protocol)
+    protocol = entry.protocol
+    print(f"{protocol.title} (version {protocol.version}) [{entry.id}]")
+    if protocol.description:
+        print(protocol.description.strip())
+    if protocol.reference:
+        doi = f" doi:{protocol.reference.doi}" if protocol.reference.doi else ""
+        print(f"Source: {protocol.reference.citation}{doi}")
+    print()
+    for line in course_in_words(protocol):
+        print(f"- {line}")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from visitplan.catalog import ProtocolCatalog, protocol_dirs, read_protocol_file
+    from visitplan.errors import InputError
+
+    if args.files:
+        problems = 0
+        for path in args.files:
+            try:
+                read_protocol_file(path)
+                print(f"{path}: ok")
+            except InputError as exc:
+                print(f"visitplan: {exc.message}", file=__import__("sys").stderr)
+                problems += 1
+        return 2 if problems else 0
+    catalog = ProtocolCatalog(protocol_dirs(args.protocols))
+    for entry in catalog.all():
+        print(f"{entry.path}: ok")
+    return 0

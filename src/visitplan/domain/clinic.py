@@ -1,0 +1,194 @@
+"""The clinic calendar: where and when visits can happen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import pendulum
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from visitplan.domain.protocol import describe_validation, load_toml
+from visitplan.errors import InputError
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Hours:
+    """Opening hours of one day, as local wall-clock times."""
+
+    opens: dt.time
+    closes: dt.time
+
+    @classmethod
+    def parse(cls, text: str) -> Hours:
+        try:
+            first, second = text.split("-")
+            opens = dt.time.fromisoformat(first.strip())
+            closes = dt.time.fromisoformat(second.strip())
+        except ValueError:
+            raise ValueError(f"{text!r} is not opening hours like '09:00-18:00'") from None
+        if closes <= opens:
+            raise ValueError(f"{text!r} closes before it opens")
+        return cls(opens, closes)
+
+    def __str__(self) -> str:
+        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class HolidaySource(_Strict):
+    country: Annotated[str, Field(min_length=2, max_length=3)]
+    subdivision: str | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> HolidaySource:
+        import holidays
+
+        try:
+            holidays.country_holidays(self.country, subdiv=self.subdivision, years=2026)
+        except NotImplementedError:
+            raise ValueError(f"unknown country code {self.country!r}") from None
+        except Exception as exc:
+            raise ValueError(
+                f"{self.country!r} has no subdivision {self.subdivision!r} ({exc})"
+            ) from None
+        return self
+
+
+class Closure(_Strict):
+    date: dt.date
+    reason: str = "clinic closed"
+
+
+class Reminders(_Strict):
+    """Alarms on patients' calendar entries, in minutes before the visit."""
+
+    minutes_before: tuple[Annotated[int, Field(gt=0)], ...] = (24 * 60, 120)
+
+
+class Clinic(_Strict):
+    name: Annotated[str, Field(min_length=1)] = "Clinic"
+    timezone: str = "UTC"
+    address: str = ""
+    email: str = Field(default="", description="the ORGANIZER of exported calendars")
+    uid_domain: str = Field(
+        default="visitplan.invalid",
+        description="the part after '@' in calendar UIDs; set it to a domain the clinic owns",
+    )
+    holidays: HolidaySource | None = None
+    closures: tuple[Closure, ...] = ()
+    hours: Mapping[Weekday, str] = Field(
+        default_factory=lambda: {d: "09:00-17:00" for d in WEEKDAYS[:5]}
+    )
+    capacity: Annotated[int, Field(ge=1, le=1000)] = 1
+    slot_minutes: Annotated[int, Field(ge=1, le=240)] = Field(
+        default=15, description="step used when looking for a free start time"
+    )
+    reminders: Reminders = Reminders()
+    procedure_in_summary: bool = Field(
+        default=False, description="allow the visit label in staff calendar summaries"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            pendulum.timezone(name)
+        except Exception:
+            raise ValueError(
+                f"unknown time zone {name!r} (use an IANA name like 'Asia/Seoul')"
+            ) from None
+        return name
+
+    @field_validator("closures", mode="before")
+    @classmethod
+    def _plain_dates(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [{"date": item} if not isinstance(item, dict) else item for item in value]
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, hours: Mapping[Weekday, str]) -> Mapping[Weekday, str]:
+        for day, text in hours.items():
+            try:
+                Hours.parse(text)
+            except ValueError as exc:
+                raise ValueError(f"{day}: {exc}") from None
+        return hours
+
+
+def parse_clinic(text: str, source: str) -> Clinic:
+    data = load_toml(text, source)
+    try:
+        return Clinic.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"{source}: {describe_validation(exc)}") from None
+
+
+def default_clinic(timezone: str) -> Clinic:
+    """Open Monday to Friday 09:00-17:00 in the given zone, no holidays."""
+    return Clinic(name="Clinic", timezone=timezone)
+
+
+@dataclass
+class ClinicCalendar:
+    """Answers 'is the clinic open on this date, and if not why' quickly.
+
+    Holidays are computed per year on first use and kept: planning asks the same
+    dates over and over.
+    """
+
+    clinic: Clinic
+    _hours: tuple[Hours | None, ...] = field(init=False)
+    _closed: dict[dt.date, str] = field(init=False)
+    _years: set[int] = field(init=False, default_factory=set)
+    tz: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._hours = tuple(
+            Hours.parse(self.clinic.hours[d]) if d in self.clinic.hours else None for d in WEEKDAYS
+        )
+        self._closed = {c.date: c.reason for c in self.clinic.closures}
+        self.tz = pendulum.timezone(self.clinic.timezone)
+
+    def hours(self, day: dt.date) -> Hours | None:
+        """Opening hours on that date, or None when closed."""
+        return None if self.closed_because(day) else self._hours[day.weekday()]
+
+    def closed_because(self, day: dt.date) -> str | None:
+        """Why the clinic is closed on that date ('Christmas Day'), or None when open."""
+        if day.year not in self._years:
+            self._load_year(day.year)
+        reason = self._closed.get(day)
+        if reason is not None:
+            return reason
+        if self._hours[day.weekday()] is None:
+            return f"closed on {_DAY_NAMES[day.weekday()]}"
+        return None
+
+    def is_open(self, day: dt.date) -> bool:
+        return self.closed_because(day) is None
+
+    def _load_year(self, year: int) -> None:
+        self._years.add(year)
+        source = self.clinic.holidays
+        if source is None:
+            return
+        import holidays
+
+        found = holidays.country_holidays(
+            source.country, subdiv=source.subdivision, years=year, language="en_US"
+        )
+        for day, name in found.items():
+            # An explicit closure's own reason wins over the holiday's name.
+            self._closed.setdefault(day, str(name))

@@ -15,9 +15,11 @@ from visitplan import __version__
 from visitplan.errors import InputError
 
 # Modules under visitplan.cli that each define register(subparsers, common).
-COMMAND_MODULES = ("planning", "protocols")
-# Subcommand names that exist; the bare `visitplan` opens the TUI once it is one of them.
-COMMAND_NAMES = frozenset({"plan", "protocols"})
+# One per line: each area adds its own.
+COMMAND_MODULES = (
+    "planning",
+    "protocols",
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -69,10 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(args_list or ["tui"] if "tui" in COMMAND_NAMES else args_list)
+    # The bare `visitplan` opens the TUI (the `tui` command, when it is installed).
+    args = parser.parse_args(args_list or (["tui"] if "tui" in _command_names(parser) else []))
     run = getattr(args, "run", None)
     if run is None:
         parser.print_help()

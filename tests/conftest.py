@@ -1,0 +1,8 @@
+"""Shared fixtures. Each area keeps its helpers in tests/support/<area>.py and lists
+the module here so that every test directory can use them."""
+
+from __future__ import annotations
+
+pytest_plugins = [
+    "tests.support.clinics",
+]

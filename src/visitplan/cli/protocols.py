@@ -20,6 +20,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     check.add_argument("files", nargs="*", metavar="FILE", type=Path)
     check.set_defaults(run=run_check)
+    schema = actions.add_parser("schema", help="print the JSON Schema of protocol files")
+    schema.set_defaults(run=run_schema)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -67,4 +69,11 @@ def run_check(args: argparse.Namespace) -> int:
     catalog = ProtocolCatalog(protocol_dirs(args.protocols))
     for entry in catalog.all():
         print(f"{entry.path}: ok")
+    return 0
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from visitplan.domain.protocol import schema_text
+
+    print(schema_text(), end="")
     return 0

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import pendulum
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -119,6 +120,10 @@ class Clinic(_Strict):
     @field_validator("hours")
     @classmethod
     def _valid_hours(cls, hours: Mapping[Weekday, str]) -> Mapping[Weekday, str]:
+        if not hours:
+            raise ValueError(
+                'the clinic is never open: list at least one day, like mon = "09:00-17:00"'
+            )
         for day, text in hours.items():
             try:
                 Hours.parse(text)
@@ -152,7 +157,8 @@ class ClinicCalendar:
     _hours: tuple[Hours | None, ...] = field(init=False)
     _closed: dict[dt.date, str] = field(init=False)
     _years: set[int] = field(init=False, default_factory=set)
-    tz: Any = field(init=False)
+    tz: Any = field(init=False)  # pendulum's Timezone, a zoneinfo.ZoneInfo subclass
+    zone: ZoneInfo = field(init=False)  # the plain ZoneInfo: stdlib arithmetic on it is fast
 
     def __post_init__(self) -> None:
         self._hours = tuple(
@@ -160,6 +166,7 @@ class ClinicCalendar:
         )
         self._closed = {c.date: c.reason for c in self.clinic.closures}
         self.tz = pendulum.timezone(self.clinic.timezone)
+        self.zone = ZoneInfo(self.clinic.timezone)
 
     def hours(self, day: dt.date) -> Hours | None:
         """Opening hours on that date, or None when closed."""

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import pendulum
 
 from visitplan.domain.clinic import ClinicCalendar, Hours
-from visitplan.domain.protocol import Offset, Protocol, Step, VisitDefinition, steps
+from visitplan.domain.protocol import Offset, Protocol, Step, VisitDefinition
 from visitplan.errors import InputError
 
+UTC = dt.UTC
 # How far the engine looks for an open day outside a visit's window before giving up.
 _SEARCH_DAYS = 366
 
@@ -81,15 +82,15 @@ class Plan:
 
 def add_offset(day: dt.date, offset: Offset) -> dt.date:
     """Calendar arithmetic: months clamp to the month's end (30 Nov + 3 months = 28/29 Feb)."""
-    result = pendulum.Date(day.year, day.month, day.day).add(
-        months=offset.months, weeks=offset.weeks, days=offset.days
-    )
-    return dt.date(result.year, result.month, result.day)
+    if offset.months:
+        moved = pendulum.Date(day.year, day.month, day.day).add(months=offset.months)
+        day = dt.date(moved.year, moved.month, moved.day)
+    return day + dt.timedelta(days=offset.days + 7 * offset.weeks)
 
 
 @dataclass
 class _Room:
-    """Bookings per local date, to honour the clinic's capacity."""
+    """Bookings per local date, as UTC intervals, to honour the clinic's capacity."""
 
     capacity: int
     by_day: defaultdict[dt.date, list[tuple[dt.datetime, dt.datetime]]] = field(
@@ -97,10 +98,14 @@ class _Room:
     )
 
     def add(self, day: dt.date, start: dt.datetime, end: dt.datetime) -> None:
-        self.by_day[day].append((start, end))
+        self.by_day[day].append((start.astimezone(UTC), end.astimezone(UTC)))
 
     def fits(self, day: dt.date, start: dt.datetime, end: dt.datetime) -> bool:
-        overlapping = [(s, e) for s, e in self.by_day.get(day, ()) if s < end and start < e]
+        taken = self.by_day.get(day)
+        if not taken:
+            return True
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        overlapping = [(s, e) for s, e in taken if s < end and start < e]
         if len(overlapping) < self.capacity:
             return True
         # The busiest moment of [start, end) is at its start or where another booking starts.
@@ -124,16 +129,15 @@ def plan(
     visits already at the clinic, which count against its capacity.
     """
     pinned = pinned or {}
-    tz = calendar.tz
+    zone = calendar.zone
     room = _Room(calendar.clinic.capacity)
     for booking in bookings:
-        local = pendulum.instance(booking.start).in_timezone(tz)
-        room.add(local.date(), booking.start, booking.end)
+        room.add(booking.start.astimezone(zone).date(), booking.start, booking.end)
     slot = calendar.clinic.slot_minutes
 
     scheduled: dict[str, dt.date] = {}
     planned: list[PlannedVisit] = []
-    for step in steps(protocol):
+    for step in protocol.steps:
         base = start if step.anchor is None else scheduled[step.anchor]
         target = add_offset(base, step.offset)
         window = step.definition.window
@@ -141,31 +145,34 @@ def plan(
         latest = target + dt.timedelta(days=window.after)
         duration = dt.timedelta(minutes=step.definition.duration_minutes)
         if step.key in pinned:
-            begin = pendulum.instance(pinned[step.key]).in_timezone(tz)
-            visit = PlannedVisit(
-                step.key, step, target, earliest, latest, begin, begin + duration, pinned=True
-            )
+            begin = pinned[step.key].astimezone(zone)
+            end = _after(begin, duration, zone)
+            reason: str | None = None
+            warnings: tuple[str, ...] = ()
         else:
-            day, reason, warnings = _choose_day(calendar, target, earliest, latest)
-            begin, time_note, time_warnings = _choose_time(
+            day, reason, day_warnings = _choose_day(calendar, target, earliest, latest)
+            begin, end, time_note, time_warnings = _choose_time(
                 calendar, room, day, time, duration, slot
             )
             if time_note:
                 reason = f"{reason}; {time_note}" if reason else time_note
-            visit = PlannedVisit(
+            warnings = (*day_warnings, *time_warnings)
+        planned.append(
+            PlannedVisit(
                 step.key,
                 step,
                 target,
                 earliest,
                 latest,
-                begin,
-                begin + duration,
+                _pendulum(begin, calendar),
+                _pendulum(end, calendar),
                 reason,
-                (*warnings, *time_warnings),
+                warnings,
+                pinned=step.key in pinned,
             )
-        room.add(visit.start.date(), visit.start, visit.end)
-        scheduled[step.key] = visit.start.date()
-        planned.append(visit)
+        )
+        room.add(begin.date(), begin, end)
+        scheduled[step.key] = begin.date()
     planned.sort(key=lambda v: (v.start, v.key))
     return Plan(tuple(planned))
 
@@ -193,9 +200,31 @@ def _choose_day(
     raise InputError(f"the clinic is not open on any day within {_SEARCH_DAYS} days of {target}")
 
 
-def local_start(calendar: ClinicCalendar, day: dt.date, time: dt.time) -> pendulum.DateTime:
-    """``time`` on ``day`` in the clinic's zone; a time skipped by DST moves forward."""
-    return pendulum.datetime(day.year, day.month, day.day, time.hour, time.minute, tz=calendar.tz)
+def local_start(calendar: ClinicCalendar, day: dt.date, time: dt.time) -> dt.datetime:
+    """``time`` on ``day`` in the clinic's zone; a time skipped by DST moves forward,
+    an ambiguous one (clocks going back) is the first of the two."""
+    wall = dt.datetime.combine(day, time, tzinfo=calendar.zone)
+    # A wall time in a DST gap does not survive a round trip through UTC; the trip
+    # itself gives the forward-moved time (02:30 becomes 03:30).
+    return wall.astimezone(UTC).astimezone(calendar.zone)
+
+
+def _after(begin: dt.datetime, duration: dt.timedelta, zone: dt.tzinfo) -> dt.datetime:
+    """Elapsed time, not wall-clock time: a visit across a DST change still lasts as long."""
+    return (begin.astimezone(UTC) + duration).astimezone(zone)
+
+
+def _pendulum(moment: dt.datetime, calendar: ClinicCalendar) -> pendulum.DateTime:
+    return pendulum.DateTime(
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        tzinfo=calendar.tz,
+        fold=moment.fold,
+    )
 
 
 def _choose_time(
@@ -205,42 +234,43 @@ def _choose_time(
     time: dt.time,
     duration: dt.timedelta,
     slot: int,
-) -> tuple[pendulum.DateTime, str | None, tuple[str, ...]]:
+) -> tuple[dt.datetime, dt.datetime, str | None, tuple[str, ...]]:
     begin = local_start(calendar, day, time)
+    end = _after(begin, duration, calendar.zone)
     warnings: list[str] = []
     if (begin.hour, begin.minute) != (time.hour, time.minute):
         warnings.append(
             f"{time:%H:%M} does not exist on {day} (the clocks go forward); booked at {begin:%H:%M}"
         )
     hours = calendar.hours(day)
-    if room.fits(day, begin, begin + duration):
-        if hours is not None and not _within(hours, begin, duration):
+    if room.fits(day, begin, end):
+        if hours is not None and not _within(hours, begin, end):
             warnings.append(f"{begin:%H:%M} on {day} is outside opening hours ({hours})")
-        return begin, None, tuple(warnings)
+        return begin, end, None, tuple(warnings)
     if hours is not None:
         for candidate in _nearby_starts(calendar, day, begin, hours, duration, slot):
-            if room.fits(day, candidate, candidate + duration):
+            candidate_end = _after(candidate, duration, calendar.zone)
+            if room.fits(day, candidate, candidate_end):
                 note = f"{begin:%H:%M} was fully booked; moved to {candidate:%H:%M}"
-                return candidate, note, tuple(warnings)
+                return candidate, candidate_end, note, tuple(warnings)
     warnings.append(
         f"no free time on {day} within opening hours; booked at {begin:%H:%M} over capacity"
     )
-    return begin, None, tuple(warnings)
+    return begin, end, None, tuple(warnings)
 
 
-def _within(hours: Hours, begin: pendulum.DateTime, duration: dt.timedelta) -> bool:
-    end = begin + duration
+def _within(hours: Hours, begin: dt.datetime, end: dt.datetime) -> bool:
     return hours.opens <= begin.time() and end.date() == begin.date() and end.time() <= hours.closes
 
 
 def _nearby_starts(
     calendar: ClinicCalendar,
     day: dt.date,
-    begin: pendulum.DateTime,
+    begin: dt.datetime,
     hours: Hours,
     duration: dt.timedelta,
     slot: int,
-) -> list[pendulum.DateTime]:
+) -> list[dt.datetime]:
     first = local_start(calendar, day, hours.opens)
     last = local_start(calendar, day, hours.closes) - duration
     step = dt.timedelta(minutes=slot)

@@ -12,6 +12,7 @@ import string
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -137,6 +138,11 @@ class Protocol(_Strict):
     description: str = ""
     reference: Reference | None = None
     visits: Annotated[tuple[VisitDefinition, ...], Field(min_length=1)]
+
+    @cached_property
+    def steps(self) -> tuple[Step, ...]:
+        """The course unrolled into numbered steps (computed once per protocol)."""
+        return tuple(steps(self))
 
     @model_validator(mode="after")
     def _anchors_point_back(self) -> Protocol:
@@ -329,3 +335,18 @@ def course_in_words(protocol: Protocol) -> list[str]:
         sentence += f"; window {w.before} day(s) before to {w.after} day(s) after."
         lines.append(sentence)
     return lines
+
+
+def protocol_json_schema() -> dict[str, Any]:
+    """The JSON Schema of protocol files, for editors that check TOML as people type."""
+    schema = Protocol.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://visitplan.invalid/protocol.schema.json"
+    return schema
+
+
+def schema_text() -> str:
+    """The schema as checked in under protocols/ (stable key order, final newline)."""
+    import json
+
+    return json.dumps(protocol_json_schema(), indent=2, ensure_ascii=False) + "\n"

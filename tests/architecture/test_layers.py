@@ -1,0 +1,97 @@
+"""The shape of the package: a pure domain, and commands that import only what they need."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN_MODULES = sorted(
+    "visitplan.domain." + p.stem
+    for p in (ROOT / "src" / "visitplan" / "domain").glob("*.py")
+    if p.stem != "__init__"
+)
+FORBIDDEN_IN_DOMAIN = (
+    "textual",
+    "sqlalchemy",
+    "alembic",
+    "argparse",
+    "visitplan.cli",
+    "visitplan.records",
+    "visitplan.tui",
+    "starlette",
+    "caldav",
+)
+
+
+def loaded_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("module", DOMAIN_MODULES)
+def test_domain_module_imports_no_ui_cli_or_database(module: str) -> None:
+    loaded = loaded_after(f"import {module}")
+    assert module in loaded
+    leaked = sorted(
+        m
+        for m in loaded
+        if m.split(".")[0] in FORBIDDEN_IN_DOMAIN
+        or any(m.startswith(f + ".") or m == f for f in FORBIDDEN_IN_DOMAIN)
+    )
+    assert leaked == []
+
+
+def test_domain_has_the_expected_modules() -> None:
+    assert {
+        "visitplan.domain.protocol",
+        "visitplan.domain.clinic",
+        "visitplan.domain.engine",
+    } <= set(DOMAIN_MODULES)
+
+
+def test_plan_command_loads_neither_textual_nor_the_database_layer(tmp_path: Path) -> None:
+    code = (
+        "import contextlib, io\n"
+        "from visitplan.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    status = main(['plan', 'dextrose-prolotherapy', '--start', '2026-12-01', '--json'])\n"
+        "assert status == 0\n"
+    )
+    loaded = loaded_after(code)
+    assert "visitplan.domain.engine" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in {"textual", "sqlalchemy", "alembic"}}
+
+
+def test_wheel_ships_the_bundled_protocols(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (wheel,) = tmp_path.glob("visitplan-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for protocol in (ROOT / "protocols").glob("*.toml"):
+        assert f"visitplan/_bundled_protocols/{protocol.name}" in names
+    assert "visitplan/_bundled_protocols/protocol.schema.json" in names

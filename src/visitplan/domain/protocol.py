@@ -302,37 +302,23 @@ def describe_validation(exc: ValidationError) -> str:
 
 def course_in_words(protocol: Protocol) -> list[str]:
     """One sentence per visit definition: what happens when, relative to what."""
+    labels = {step.key: step.label for step in protocol.steps}
+    firsts = [step for step in protocol.steps if step.occurrence == 1]
     lines = []
-    for visit in protocol.visits:
-        ref = (
-            resolve_anchor(
-                visit.anchor, {v.key: v for v in protocol.visits}, first=False, where=visit.key
-            )
-            if visit.anchor != "start"
-            else AnchorRef(None)
-        )
-        if visit.anchor == "previous":
-            index = protocol.visits.index(visit)
-            ref = AnchorRef(protocol.visits[index - 1].key, "last")
-        if ref.visit is None:
-            base = "the start of the course"
+    for step in firsts:
+        visit = step.definition
+        base = "the start of the course" if step.anchor is None else labels[step.anchor]
+        when = "on" if step.offset.is_zero() else f"{step.offset.words()} after"
+        if visit.count == 1:
+            what = visit.label_for(1)
         else:
-            other = next(v for v in protocol.visits if v.key == ref.visit)
-            which = "" if other.count == 1 else f"{ref.occurrence} "
-            base = f"the {which}{other.label_for(other.count if ref.occurrence == 'last' else 1)}"
-        when = "on" if visit.offset.is_zero() else f"{visit.offset.words()} after"
-        what = (
-            visit.label_for(1)
-            if visit.count == 1
-            else (f"{visit.count} x {visit.label.format(n='n', total=visit.count)}")
-        )
+            what = f"{visit.count} visits, {visit.label_for(1)} to {visit.label_for(visit.count)}"
         sentence = f"{what} ({visit.kind}, {visit.duration_minutes} min): {when} {base}"
         if visit.repeat:
-            sentence += f", then every {visit.repeat.every.words()}, each measured from the " + (
-                "previous one" if visit.repeat.measured_from == "previous" else "first one"
-            )
-        w = visit.window
-        sentence += f"; window {w.before} day(s) before to {w.after} day(s) after."
+            measured = "previous one" if visit.repeat.measured_from == "previous" else "first one"
+            sentence += f", then every {visit.repeat.every.words()}, each from the {measured}"
+        window = visit.window
+        sentence += f"; window {window.before} day(s) before to {window.after} day(s) after."
         lines.append(sentence)
     return lines
 

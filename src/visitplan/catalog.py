@@ -82,9 +82,9 @@ class ProtocolCatalog:
 
 
 def machine_timezone() -> str:
-    import pendulum
+    from pendulum.tz import local_timezone
 
-    name = pendulum.local_timezone().name
+    name = local_timezone().name
     return name if "/" in name or name == "UTC" else "UTC"
 
 

@@ -5,4 +5,10 @@ from __future__ import annotations
 
 pytest_plugins = [
     "tests.support.clinics",
+    "tests.support.radicale",
+    "tests.support.khal",
+    "tests.support.sync",
+    "tests.support.cli",
+    "tests.support.db",
+    "tests.support.tui",
 ]

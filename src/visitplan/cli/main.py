@@ -17,8 +17,18 @@ from visitplan.errors import InputError
 # Modules under visitplan.cli that each define register(subparsers, common).
 # One per line: each area adds its own.
 COMMAND_MODULES = (
+    "exporting",
     "planning",
     "protocols",
+    "patients",
+    "courses",
+    "visits",
+    "agenda",
+    "admin",
+    "tui_command",
+    "serve",
+    "feeds",
+    "publish",
 )
 
 

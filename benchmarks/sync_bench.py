@@ -1,0 +1,272 @@
+"""Feeds and CalDAV publishing at clinic scale, run by hand from the repository root:
+
+    python benchmarks/sync_bench.py [--patients 10000] [--seconds 10] [--clients 50]
+
+Builds a 10,000-patient SQLite database (one course each, through `visitplan import`'s
+own code), gives one clinician enough patients for about 5,000 events in a year feed,
+then:
+
+1. starts `visitplan serve` as its own process and, from a separate client process,
+   polls that clinician's feed with 50 concurrent keep-alive connections: full feeds
+   (gzip, as calendar apps ask; and uncompressed), then conditional polls with the
+   ETag (304s). Prints requests per second.
+2. starts Radicale, runs `visitplan publish` for the same clinician (about 5,000
+   objects), moves one visit and publishes again. Prints the wall time of each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import multiprocessing
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CLINIC = """\
+name = "Benchmark Clinic"
+timezone = "Asia/Seoul"
+address = "1 Example-ro, Seoul"
+capacity = 60
+[hours]
+mon = "08:00-19:00"
+tue = "08:00-19:00"
+wed = "08:00-19:00"
+thu = "08:00-19:00"
+fri = "08:00-19:00"
+sat = "09:00-13:00"
+"""
+PROTOCOL = "prolotherapy-knee-oa"
+BENCH_CLINICIAN = "Dr Bench"
+OTHERS = [f"Dr Other {i}" for i in range(12)]
+FIRST = ["Min", "Ana", "Sam", "Lee", "Kai", "Noa", "Ray", "Ivy", "Jun", "Eli"]
+LAST = ["Park", "Lima", "Stone", "Reed", "Moss", "Hale", "Cole", "Fox", "Yoon", "Diaz"]
+
+
+def build_database(folder: Path, patients: int, bench_share: int) -> tuple[str, Path]:
+    from visitplan.catalog import ProtocolCatalog, protocol_dirs
+    from visitplan.domain.clinic import parse_clinic
+    from visitplan.records.operations import open_desk
+
+    clinic_file = folder / "clinic.toml"
+    clinic_file.write_text(CLINIC, encoding="utf-8")
+    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    rng = random.Random(6)
+    today = dt.date.today()
+    rows = []
+    for i in range(patients):
+        start = today + dt.timedelta(days=rng.randint(-25, 300))
+        clinician = BENCH_CLINICIAN if i < bench_share else rng.choice(OTHERS)
+        rows.append(
+            {
+                "mrn": f"B{i:06d}",
+                "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                "protocol": PROTOCOL,
+                "start": start.isoformat(),
+                "time": f"{rng.randint(8, 17):02d}:{rng.choice((0, 15, 30, 45)):02d}",
+                "clinician": clinician,
+            }
+        )
+    path = folder / "patients.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    clinic = parse_clinic(CLINIC, str(clinic_file))
+    began = time.perf_counter()
+    with open_desk(url, clinic, ProtocolCatalog(protocol_dirs(env={})), "bench") as desk:
+        desk.import_csv(path)
+        total = len(desk.visits())
+    print(
+        f"database: {patients} patients, {total} visits, built in "
+        f"{time.perf_counter() - began:.1f} s"
+    )
+    return url, clinic_file
+
+
+def visitplan(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("visitplan")), *args]
+
+
+def start_server(url: str, clinic_file: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            visitplan("serve", "--port", "0", "--db", url, "--clinic", str(clinic_file)),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+    deadline = time.monotonic() + 30
+    while not (found := re.search(r"127\.0\.0\.1:(\d+)/", log.read_text())):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"visitplan serve did not start:\n{log.read_text()}")
+        time.sleep(0.05)
+    return process, int(found.group(1))
+
+
+async def _client(
+    port: int, path: str, headers: str, until: float, counts: list[int], sizes: list[int]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n{headers}\r\n".encode()
+    try:
+        while time.perf_counter() < until:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = re.search(rb"(?i)content-length: *(\d+)", head)
+            body = await reader.readexactly(int(length.group(1))) if length else b""
+            counts[status // 100] += 1
+            sizes.append(len(body))
+    finally:
+        writer.close()
+
+
+def _poll(port: int, path: str, headers: str, clients: int, seconds: float) -> tuple[float, str]:
+    counts = [0] * 6
+    sizes: list[int] = []
+
+    async def main() -> None:
+        until = time.perf_counter() + seconds
+        await asyncio.gather(
+            *(_client(port, path, headers, until, counts, sizes) for _ in range(clients))
+        )
+
+    began = time.perf_counter()
+    asyncio.run(main())
+    elapsed = time.perf_counter() - began
+    done = sum(counts)
+    size = sum(sizes) / len(sizes) if sizes else 0
+    return (
+        done / elapsed,
+        f"{done} responses ({counts[2]} 2xx, {counts[3]} 3xx, "
+        f"{counts[4] + counts[5]} errors), {size / 1024:.0f} KiB each",
+    )
+
+
+def poll_in_child(port: int, path: str, headers: str, clients: int, seconds: float) -> None:
+    """Run the clients in a separate process and print their figures."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        rate, detail = pool.apply(_poll, (port, path, headers, clients, seconds))
+    label = headers.strip().replace("\r\n", "; ") or "no conditional headers"
+    print(f"  {rate:8.0f} requests/s  [{label}]  {detail}")
+
+
+def bench_feeds(url: str, clinic_file: Path, folder: Path, args: argparse.Namespace) -> None:
+    import httpx
+
+    made = subprocess.run(
+        visitplan("feed", "create", f"clinician:{BENCH_CLINICIAN}", "--db", url,
+                  "--clinic", str(clinic_file)),
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    path = "/feeds/" + made.stdout.strip().rsplit("/feeds/", 1)[1]
+    process, port = start_server(url, clinic_file, folder / "serve.log")
+    try:
+        began = time.perf_counter()
+        first = httpx.get(
+            f"http://127.0.0.1:{port}{path}", timeout=120, headers={"Accept-Encoding": "identity"}
+        )
+        events = first.content.count(b"BEGIN:VEVENT")
+        print(
+            f"feed of {BENCH_CLINICIAN}: {events} events, {len(first.content) / 1e6:.1f} MB, "
+            f"first (uncached) response in {time.perf_counter() - began:.2f} s"
+        )
+        etag = first.headers["etag"]
+        print(
+            f"{args.clients} concurrent clients in a separate process, {args.seconds:.0f} s each:"
+        )
+        poll_in_child(port, path, "Accept-Encoding: gzip\r\n", args.clients, args.seconds)
+        poll_in_child(port, path, "Accept-Encoding: identity\r\n", args.clients, args.seconds)
+        poll_in_child(port, path, f"If-None-Match: {etag}\r\n", args.clients, args.seconds)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def bench_publish(url: str, clinic_file: Path, folder: Path) -> None:
+    from tests.support.sync import radicale
+
+    from visitplan.catalog import ProtocolCatalog, protocol_dirs
+    from visitplan.domain.clinic import parse_clinic
+    from visitplan.records.operations import open_desk
+
+    (folder / "radicale").mkdir()
+    # Radicale checks a new object's UID against every object in the calendar, reading
+    # each one's cache entry: let it trust mtime and size instead of re-hashing files.
+    tuning = "use_mtime_and_size_for_item_cache = True\n"
+    with radicale(folder / "radicale", tuning) as server:
+        secret = folder / "password"
+        secret.write_text(server.password, encoding="utf-8")
+        command = visitplan(
+            "publish", f"clinician:{BENCH_CLINICIAN}", "--caldav", server.calendar_url("bench"),
+            "--user", server.user, "--password-file", str(secret), "--db", url,
+            "--clinic", str(clinic_file),
+        )  # fmt: skip
+        for label, extra in (("first publish", ["--create"]), ("publish again, no change", [])):
+            began = time.perf_counter()
+            done = subprocess.run([*command, *extra], capture_output=True, text=True, check=True)
+            print(f"{label}: {time.perf_counter() - began:.2f} s ({done.stdout.strip()})")
+        clinic = parse_clinic(CLINIC, str(clinic_file))
+        with open_desk(url, clinic, ProtocolCatalog(protocol_dirs(env={})), "bench") as desk:
+            visit = next(
+                v
+                for v in desk.visits(clinician=BENCH_CLINICIAN, since=dt.date.today())
+                if v.status == "scheduled"
+            )
+            desk.move_visit(visit.id, dt.datetime.combine(visit.start.date(), dt.time(18, 0)))
+        began = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        print(
+            f"publish again after moving one visit: {time.perf_counter() - began:.2f} s "
+            f"({done.stdout.strip()})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument(
+        "--bench-share",
+        type=int,
+        default=780,
+        help="patients of the benchmarked clinician (about 5,000 events)",
+    )
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--skip-publish", action="store_true")
+    parser.add_argument("--skip-feeds", action="store_true")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        type=Path,
+        help="build the database in DIR and reuse it on the next run",
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="visitplan-sync-bench-") as temp:
+        folder = Path(temp)
+        if args.keep and (args.keep / "bench.sqlite3").exists():
+            url, clinic_file = f"sqlite:///{args.keep / 'bench.sqlite3'}", args.keep / "clinic.toml"
+            print(f"database: reusing {args.keep}")
+        else:
+            if args.keep:
+                args.keep.mkdir(parents=True, exist_ok=True)
+            url, clinic_file = build_database(args.keep or folder, args.patients, args.bench_share)
+        if not args.skip_feeds:
+            bench_feeds(url, clinic_file, folder, args)
+        if not args.skip_publish:
+            bench_publish(url, clinic_file, folder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,265 @@
+"""TUI benchmark (run by hand; prints figures, asserts nothing).
+
+Builds a database of 10,000 patients with a course each (dextrose-prolotherapy:
+7 visits, so 70,000 visits) through the records layer's CSV import, then measures:
+
+- start to the first painted agenda: the real `visitplan tui` in a tmux window,
+  from launching the process until the day's visit count is on the terminal;
+- a keypress to the updated screen, in process with Textual's Pilot (next day on
+  the agenda, a character typed in the patient search, next month) and through
+  tmux (next day on the agenda, key sent until the terminal shows the new day).
+
+    python benchmarks/tui_bench.py [--patients N] [--runs N] [--keep DIR]
+
+(--keep builds the database in DIR once and reuses it on later runs.)
+
+Targets (issue 5): first paint under 1 s, a keypress under 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+VISITPLAN = Path(sys.executable).with_name("visitplan")
+CLINIC = """\
+name = "Benchmark Clinic"
+timezone = "Asia/Seoul"
+holidays = { country = "KR" }
+capacity = 8
+[hours]
+mon = "09:00-18:00"
+tue = "09:00-18:00"
+wed = "09:00-18:00"
+thu = "09:00-18:00"
+fri = "09:00-18:00"
+"""
+FIRST_START = dt.date(2026, 1, 5)
+AGENDA_DAY = dt.date(2026, 9, 15)
+
+
+def write_csv(path: Path, patients: int) -> None:
+    weekdays = [
+        FIRST_START + dt.timedelta(days=n)
+        for n in range(300)
+        if (FIRST_START + dt.timedelta(days=n)).weekday() < 5
+    ]
+    lines = ["mrn,name,protocol,start,time,clinician"]
+    for n in range(patients):
+        start = weekdays[n * 7 % len(weekdays)]
+        minutes = 9 * 60 + (n * 15) % (7 * 60)
+        lines.append(
+            f"B{n:06d},Synthetic Patient {n},dextrose-prolotherapy,{start},"
+            f"{minutes // 60:02d}:{minutes % 60:02d},Dr Bench {n % 5}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def build(folder: Path, patients: int) -> tuple[str, Path]:
+    from visitplan.catalog import ProtocolCatalog, protocol_dirs
+    from visitplan.domain.clinic import parse_clinic
+    from visitplan.records.operations import open_desk
+
+    clinic_file = folder / "clinic.toml"
+    clinic_file.write_text(CLINIC, encoding="utf-8")
+    csv_path = folder / "patients.csv"
+    write_csv(csv_path, patients)
+    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    if (folder / "bench.sqlite3").exists():
+        print(f"database: reusing {folder / 'bench.sqlite3'}", flush=True)
+        return url, clinic_file
+    began = time.perf_counter()
+    clinic = parse_clinic(CLINIC, str(clinic_file))
+    with open_desk(url, clinic, ProtocolCatalog(protocol_dirs(env={})), "bench") as desk:
+        report = desk.import_csv(csv_path)
+    print(
+        f"database: {report.patients} patients, {report.visits} visits "
+        f"(built in {time.perf_counter() - began:.1f} s)",
+        flush=True,
+    )
+    return url, clinic_file
+
+
+class Tmux:
+    def __init__(self, socket: Path) -> None:
+        self.socket = socket
+
+    def __call__(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-S", str(self.socket), *args], capture_output=True, text=True, check=False
+        )
+        return done.stdout
+
+    def wait(self, seen: Callable[[str], bool], timeout: float = 30) -> float:
+        began = time.perf_counter()
+        while time.perf_counter() - began < timeout:
+            if seen(self("capture-pane", "-p", "-t", "b")):
+                return time.perf_counter()
+            time.sleep(0.005)
+        raise SystemExit("the screen never showed what was expected")
+
+
+def bench_terminal(url: str, clinic_file: Path, folder: Path, runs: int) -> None:
+    if shutil.which("tmux") is None:
+        print("tmux: not installed; whole-process figures skipped")
+        return
+    env = [
+        f"VISITPLAN_DB={url}",
+        f"VISITPLAN_CLINIC={clinic_file}",
+        f"PATH={os.environ.get('PATH', '')}",
+        f"HOME={folder}",
+        "TERM=xterm-256color",
+    ]
+    paints, keys = [], []
+    day = f"{AGENDA_DAY:%A %Y-%m-%d}"
+    following = f"{AGENDA_DAY + dt.timedelta(days=1):%A %Y-%m-%d}"
+    for n in range(runs):
+        tmux = Tmux(folder / f"tmux-{n}.sock")
+        command = [str(VISITPLAN), "tui", "--today", AGENDA_DAY.isoformat()]
+        began = time.perf_counter()
+        tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "b", "env", "-i", *env, *command)
+        painted = tmux.wait(lambda s: day in s and " visits" in s)
+        paints.append(painted - began)
+        time.sleep(0.3)
+        began = time.perf_counter()
+        tmux("send-keys", "-t", "b", "]")
+        keys.append(tmux.wait(lambda s: following in s and " visits" in s) - began)
+        tmux("send-keys", "-t", "b", "C-q")
+        time.sleep(0.3)
+        tmux("kill-server")
+    print("whole process in tmux (120x40):")
+    print(f"  start to first painted agenda (median of {runs}) {statistics.median(paints):6.3f} s")
+    print(f"  ']' to the next day's agenda on screen (median) {statistics.median(keys):6.3f} s")
+
+
+async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: PLR0915
+    from textual.screen import Screen
+
+    from visitplan.catalog import ProtocolCatalog, load_clinic, protocol_dirs
+    from visitplan.records.operations import open_desk
+    from visitplan.tui.app import make_app
+    from visitplan.tui.records_adapter import RecordsData
+    from visitplan.tui.screens.agenda import AgendaScreen
+    from visitplan.tui.screens.month import MonthScreen
+    from visitplan.tui.screens.patients import PatientsScreen
+
+    clinic = load_clinic(clinic_file)
+    catalog = ProtocolCatalog(protocol_dirs(env={}))
+    desk = open_desk(url, clinic, catalog, "bench")
+    app = make_app(RecordsData(desk), clinic, catalog, today=AGENDA_DAY, refresh_seconds=3600)
+    paints: list[float] = []
+    pending: list[asyncio.Task[None]] = []
+    compositor_refresh = Screen._compositor_refresh
+
+    def traced(screen: Screen[object]) -> None:
+        # Textual has no public "painted" event; this is where a screen is drawn.
+        compositor_refresh(screen)
+        paints.append(time.perf_counter())
+
+    Screen._compositor_refresh = traced  # type: ignore[method-assign]
+    next_day, search, next_month = [], [], []
+    async with app.run_test(size=(120, 40)) as pilot:
+
+        async def until(done: Callable[[], bool]) -> float:
+            """When the screen was next painted after ``done()`` came true."""
+            while not done():
+                await asyncio.sleep(0.001)
+            ready = time.perf_counter()
+            while not paints or paints[-1] < ready:
+                await asyncio.sleep(0.001)
+            return paints[-1]
+
+        def key(name: str) -> None:
+            # Pilot.press also waits for background work (the neighbours being read
+            # ahead); a person sees the screen change before that is done.
+            pending.append(asyncio.create_task(pilot.press(name)))
+
+        await until(lambda: isinstance(app.screen, AgendaScreen) and bool(app.screen.rows))
+        for _ in range(runs):
+            await asyncio.sleep(0.5)  # as a person would, between two keys
+            screen = app.screen
+            assert isinstance(screen, AgendaScreen)
+            before = screen.day
+            began = time.perf_counter()
+            key("right_square_bracket")
+            next_day.append(
+                await until(lambda s=screen, b=before: s.day != b and s.shown_span == s.span())
+                - began
+            )
+        await pilot.press("f3")
+        patients = app.screen
+        assert isinstance(patients, PatientsScreen)
+        await until(lambda: bool(patients.rows))
+        for n in range(runs):
+            typed = f"B00{n + 1}"
+            await pilot.press(*typed[:-1])
+            await until(lambda t=typed[:-1]: patients.shown_text == t)
+            await asyncio.sleep(0.5)
+            began = time.perf_counter()
+            key(typed[-1])
+            search.append(await until(lambda t=typed: patients.shown_text == t) - began)
+            for _ in typed:
+                await pilot.press("backspace")
+        await pilot.press("f4")
+        month = app.screen
+        assert isinstance(month, MonthScreen)
+        await until(lambda: bool(month.counts))
+        for _ in range(runs):
+            await asyncio.sleep(0.5)
+            first = month.first
+            began = time.perf_counter()
+            key("right_square_bracket")
+            next_month.append(
+                await until(
+                    lambda f=first: month.first != f and month.counted_from == month.weeks[0][0]
+                )
+                - began
+            )
+        await asyncio.gather(*pending)
+    desk.close()
+    report(
+        {
+            "agenda, next day": next_day,
+            "patients, one more character": search,
+            "month, next month": next_month,
+        }
+    )
+
+
+def report(figures: dict[str, list[float]]) -> None:
+    print(
+        "in process (Pilot, 120x40), a keypress to the next paint showing its result (median, max):"
+    )
+    for label, seconds in figures.items():
+        print(
+            f"  {label:30} {statistics.median(seconds) * 1000:6.1f} ms"
+            f" {max(seconds) * 1000:6.1f} ms"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", type=Path, metavar="DIR")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        folder = options.keep or Path(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        url, clinic_file = build(folder, options.patients)
+        bench_terminal(url, clinic_file, Path(name), options.runs)
+        asyncio.run(bench_pilot(url, clinic_file, options.runs))
+
+
+if __name__ == "__main__":
+    main()

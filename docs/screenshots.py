@@ -1,0 +1,68 @@
+"""Make the README's TUI screenshots (run by hand from the repository root):
+
+    python docs/screenshots.py
+
+A made-up clinic (`visitplan demo`'s patients and a few more, synthetic names only)
+seen on a fixed day, so the pictures only change when the screens do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from tests.support.clinics import SEOUL_CLINIC  # noqa: E402
+from tests.support.tui import COURSES, NOW, TODAY, settle  # noqa: E402
+from visitplan.catalog import ProtocolCatalog, protocol_dirs  # noqa: E402
+from visitplan.domain.clinic import parse_clinic  # noqa: E402
+from visitplan.records.demo import fill  # noqa: E402
+from visitplan.records.operations import open_desk  # noqa: E402
+from visitplan.tui.app import make_app  # noqa: E402
+from visitplan.tui.records_adapter import RecordsData  # noqa: E402
+from visitplan.tui.screens.enroll import EnrollScreen  # noqa: E402
+
+SIZE = (110, 30)
+
+
+async def shoot(url: str) -> None:
+    clinic = parse_clinic(SEOUL_CLINIC.replace("\n[hours]", "\ncapacity = 2\n[hours]"), "demo")
+    catalog = ProtocolCatalog(protocol_dirs(env={}))
+    desk = open_desk(url, clinic, catalog, "docs", clock=lambda: NOW)
+    app = make_app(RecordsData(desk), clinic, catalog, today=TODAY, refresh_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        app.save_screenshot("tui-agenda.svg", str(HERE))
+        app.push_screen(EnrollScreen(mrn="DEMO-006", protocol_id="dextrose-prolotherapy"))
+        await settle(pilot)
+        for field in app.screen.query("Input"):
+            field.cursor_blink = False  # type: ignore[attr-defined]
+        await pilot.press("tab", "tab", "tab", "tab")
+        await settle(pilot)
+        app.save_screenshot("tui-enroll-preview.svg", str(HERE))
+    desk.close()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'demo.sqlite3'}"
+        clinic = parse_clinic(SEOUL_CLINIC.replace("\n[hours]", "\ncapacity = 2\n[hours]"), "demo")
+        catalog = ProtocolCatalog(protocol_dirs(env={}))
+        with open_desk(url, clinic, catalog, "docs", clock=lambda: NOW) as desk:
+            fill(desk)
+            for mrn, name, protocol, start, time in COURSES:
+                desk.add_patient(mrn, name)
+                desk.enroll(mrn, protocol, start - dt.timedelta(days=0), time, "Dr Lee")
+        asyncio.run(shoot(url))
+    print(f"wrote {HERE / 'tui-agenda.svg'} and {HERE / 'tui-enroll-preview.svg'}")
+
+
+if __name__ == "__main__":
+    main()

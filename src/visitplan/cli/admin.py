@@ -1,0 +1,82 @@
+"""`visitplan db upgrade`, `import`, `demo` and `backup`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    db = subparsers.add_parser("db", help="database maintenance")
+    actions = db.add_subparsers(dest="action", metavar="ACTION", required=True)
+    upgrade = actions.add_parser(
+        "upgrade", parents=[common], help="create or migrate the schema now"
+    )
+    upgrade.set_defaults(run=run_upgrade)
+
+    importing = subparsers.add_parser(
+        "import",
+        parents=[common],
+        help="patients and courses from a CSV file (all rows or none)",
+        description="Columns: mrn, name, phone, email, notes, protocol, start, time, "
+        "clinician (mrn and name required). Every row is checked first.",
+    )
+    importing.add_argument("file", type=Path, metavar="FILE.csv")
+    importing.set_defaults(run=run_import)
+
+    demo = subparsers.add_parser(
+        "demo", parents=[common], help="fill the database with a small made-up clinic"
+    )
+    demo.set_defaults(run=run_demo)
+
+    backup = subparsers.add_parser(
+        "backup", parents=[common], help="a consistent copy of the SQLite database"
+    )
+    backup.add_argument("path", type=Path, metavar="PATH")
+    backup.set_defaults(run=run_backup)
+
+
+def run_upgrade(args: argparse.Namespace) -> int:
+    from visitplan.records import store
+
+    engine = store.make_engine(args.db or store.default_url())
+    try:
+        ran = store.ensure_schema(engine)
+        heads = ", ".join(sorted(store.current_revisions(engine)))
+    finally:
+        engine.dispose()
+    print(f"{store.safe(engine.url)}: {'upgraded to' if ran else 'already at'} {heads}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args
+
+    with desk_from_args(args) as desk:
+        report = desk.import_csv(args.file)
+    print(
+        f"{args.file}: {report.patients} new patients, {report.enrollments} courses, "
+        f"{report.visits} visits"
+    )
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from visitplan.records.demo import fill
+    from visitplan.records.presenting import desk_from_args
+
+    with desk_from_args(args) as desk:
+        patients, visits = fill(desk)
+        where = desk.url
+    print(f"{where}: {patients} made-up patients with {visits} visits; try `visitplan agenda`")
+    return 0
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args
+
+    with desk_from_args(args) as desk:
+        desk.backup(args.path)
+    print(f"backup written to {args.path}")
+    return 0

@@ -1,0 +1,105 @@
+"""`visitplan enroll` and `visitplan enrollment show|withdraw`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import Any
+
+from visitplan.cli.args import date_arg, positive_int, time_arg
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    enroll = subparsers.add_parser(
+        "enroll",
+        parents=[common],
+        help="start a patient on a protocol and keep the planned visits",
+        description="Plan the course against the clinic calendar and the visits already "
+        "booked, and store it.",
+    )
+    enroll.add_argument("mrn", metavar="MRN")
+    enroll.add_argument("protocol", metavar="PROTOCOL", help="protocol id")
+    enroll.add_argument("--start", type=date_arg, required=True, metavar="YYYY-MM-DD")
+    enroll.add_argument(
+        "--time",
+        type=time_arg,
+        default=dt.time(9, 0),
+        metavar="HH:MM",
+        help="local clinic time of the visits (default 09:00)",
+    )
+    enroll.add_argument("--clinician", metavar="NAME", help="the staff member who treats")
+    enroll.add_argument("--json", action="store_true", help="print one JSON object")
+    enroll.set_defaults(run=run_enroll)
+
+    parser = subparsers.add_parser("enrollment", help="show or withdraw a course")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    show = actions.add_parser("show", parents=[common], help="a course and its visits")
+    show.add_argument("id", type=positive_int, metavar="ID")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    show.set_defaults(run=run_show)
+    withdraw = actions.add_parser(
+        "withdraw", parents=[common], help="end a course; its open visits are cancelled"
+    )
+    withdraw.add_argument("id", type=positive_int, metavar="ID")
+    withdraw.add_argument(
+        "--if-revision",
+        type=positive_int,
+        metavar="N",
+        help="refuse if the course changed since revision N was read",
+    )
+    withdraw.add_argument("--json", action="store_true", help="print one JSON object")
+    withdraw.set_defaults(run=run_withdraw)
+
+
+def run_enroll(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args
+
+    with desk_from_args(args) as desk:
+        detail = desk.enroll(args.mrn, args.protocol, args.start, args.time, args.clinician)
+    _print_detail(detail, args.json)
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args
+
+    with desk_from_args(args) as desk:
+        detail = desk.enrollment_detail(args.id)
+    _print_detail(detail, args.json)
+    return 0
+
+
+def run_withdraw(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args
+
+    with desk_from_args(args) as desk:
+        detail = desk.withdraw(args.id, args.if_revision)
+    _print_detail(detail, args.json)
+    return 0
+
+
+def _print_detail(detail: Any, as_json: bool) -> None:
+    from visitplan.records.presenting import (
+        dump,
+        enrollment_document,
+        visit_document,
+        visit_table,
+    )
+
+    e = detail.enrollment
+    if as_json:
+        dump(
+            {
+                "enrollment": enrollment_document(e),
+                "visits": [visit_document(v) for v in detail.visits],
+                "warnings": list(detail.warnings),
+            }
+        )
+        return
+    print(
+        f"course {e.id}: {e.mrn} in {e.protocol_title} v{e.protocol_version} "
+        f"from {e.start} at {e.time:%H:%M}, {e.status}"
+    )
+    print(visit_table(detail.visits))
+    for warning in detail.warnings:
+        print(f"! {warning}")

@@ -1,0 +1,112 @@
+"""`visitplan patient add|list|show` and `visitplan history MRN`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser("patient", help="add, list and show patients")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", parents=[common], help="register a patient")
+    add.add_argument("mrn", metavar="MRN", help="the clinic's identifier for the patient")
+    add.add_argument("--name", required=True)
+    add.add_argument("--phone")
+    add.add_argument("--email")
+    add.add_argument("--json", action="store_true", help="print one JSON object")
+    add.set_defaults(run=run_add)
+    listing = actions.add_parser("list", parents=[common], help="every patient, by MRN")
+    listing.add_argument("--search", metavar="TEXT", help="part of an MRN or a name")
+    listing.add_argument("--json", action="store_true", help="print a JSON list")
+    listing.set_defaults(run=run_list)
+    show = actions.add_parser("show", parents=[common], help="a patient and their courses")
+    show.add_argument("mrn", metavar="MRN")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    show.set_defaults(run=run_show)
+
+    history = subparsers.add_parser(
+        "history", parents=[common], help="the audit trail of a patient's records"
+    )
+    history.add_argument("mrn", metavar="MRN")
+    history.add_argument("--json", action="store_true", help="print a JSON list")
+    history.set_defaults(run=run_history)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args, dump, patient_document
+
+    with desk_from_args(args) as desk:
+        patient = desk.add_patient(args.mrn, args.name, args.phone, args.email)
+    if args.json:
+        dump(patient_document(patient))
+    else:
+        print(f"patient {patient.mrn} added")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args, dump, patient_document, table
+
+    with desk_from_args(args) as desk:
+        patients = desk.patients(args.search)
+    if args.json:
+        dump([patient_document(p) for p in patients])
+        return 0
+    rows = [["MRN", "COURSES", "NO-SHOWS", "NAME"]]
+    rows += [[p.mrn, str(p.enrollments), str(p.no_shows), p.name] for p in patients]
+    print(table(rows))
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import (
+        desk_from_args,
+        dump,
+        enrollment_document,
+        patient_document,
+    )
+
+    with desk_from_args(args) as desk:
+        patient = desk.patient(args.mrn)
+        courses = desk.enrollments(args.mrn)
+    if args.json:
+        dump({**patient_document(patient), "courses": [enrollment_document(e) for e in courses]})
+        return 0
+    print(f"{patient.mrn}  {patient.name}")
+    for label, value in (("phone", patient.phone), ("e-mail", patient.email)):
+        if value:
+            print(f"  {label}: {value}")
+    print(f"  no-shows: {patient.no_shows}")
+    for e in courses:
+        newer = f" (version {e.current_version} now exists)" if e.newer_version_available else ""
+        who = f", {e.clinician}" if e.clinician else ""
+        print(
+            f"  course {e.id}: {e.protocol_title} v{e.protocol_version}{newer}, "
+            f"from {e.start} at {e.time:%H:%M}{who}, {e.status}"
+        )
+    return 0
+
+
+def run_history(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args, dump, history_document, table
+
+    with desk_from_args(args) as desk:
+        entries = desk.history(args.mrn)
+        zone = desk.calendar.tz
+    if args.json:
+        dump([history_document(h) for h in entries])
+        return 0
+    rows = [["WHEN", "WHO", "WHAT", "CHANGE"]]
+    for h in entries:
+        when = h.at.astimezone(zone)
+        what = f"{h.action} {h.entity} {h.entity_id}"
+        rows.append([f"{when:%Y-%m-%d %H:%M:%S}", h.who, what, _change(h.before, h.after)])
+    print(table(rows))
+    return 0
+
+
+def _change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    if before is None:
+        return ", ".join(f"{k}={v}" for k, v in (after or {}).items())
+    return ", ".join(f"{k}: {before.get(k)} -> {v}" for k, v in (after or {}).items())

@@ -1,0 +1,89 @@
+"""`visitplan serve`: the HTTP server for subscribable .ics feeds."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from visitplan.cli.args import positive_int
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the calendar feeds over HTTP (GET and HEAD only)",
+        description="Serve every active feed at /feeds/<token>.ics. It listens on loopback "
+        "unless --host says otherwise; put it behind the clinic's HTTPS reverse proxy to "
+        "reach it from elsewhere.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument(
+        "--lookback-days",
+        type=positive_int,
+        default=30,
+        metavar="N",
+        help="feeds start this many days back; cancelled visits stay that long (default 30)",
+    )
+    parser.add_argument(
+        "--refresh-minutes",
+        type=positive_int,
+        default=60,
+        metavar="N",
+        help="how often calendar apps are asked to poll (REFRESH-INTERVAL, X-PUBLISHED-TTL; "
+        "default 60)",
+    )
+    parser.add_argument(
+        "--recheck-seconds",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="how often the database is asked for changes and revoked feeds (default 1)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import ipaddress
+    import logging
+    import sys
+
+    from visitplan.errors import InputError
+    from visitplan.sync.server import loopback_socket, make_feed_app, uvicorn_server
+    from visitplan.sync.source import DeskFeedSource, open_desk_from
+
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"--port {args.port}: not a port number (0 to 65535)")
+    desk = open_desk_from(args.db, args.clinic, args.protocols, args.user)
+    source = DeskFeedSource(desk, dt.timedelta(minutes=args.refresh_minutes))
+    app = make_feed_app(
+        source,
+        lookback=dt.timedelta(days=args.lookback_days),
+        recheck_seconds=args.recheck_seconds,
+    )
+    try:
+        sock = loopback_socket(args.host, args.port)
+    except (OSError, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
+    try:
+        loopback = ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = args.host == "localhost"
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    port = sock.getsockname()[1]
+    print(f"visitplan: serving feeds on http://{args.host}:{port}/feeds/", file=sys.stderr)
+    if not loopback:
+        print(
+            "visitplan: listening beyond loopback; serve it through HTTPS (a reverse proxy), "
+            "the token in the URL is the only key",
+            file=sys.stderr,
+        )
+    try:
+        uvicorn_server(app).run(sockets=[sock])
+    finally:
+        sock.close()
+        desk.close()
+    return 0

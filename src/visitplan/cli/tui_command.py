@@ -1,0 +1,37 @@
+"""`visitplan tui` (and the bare `visitplan`): the clinic's terminal UI."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from visitplan.cli.args import date_arg
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "tui",
+        parents=[common],
+        help="open the clinic's terminal UI (also what `visitplan` alone does)",
+        description="The agenda, patients, enrollment with a live preview, the month.",
+    )
+    parser.add_argument(
+        "--today",
+        type=date_arg,
+        metavar="YYYY-MM-DD",
+        help="open on this day as if it were today (training, screenshots)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args
+    from visitplan.tui.app import make_app
+    from visitplan.tui.records_adapter import RecordsData
+
+    desk = desk_from_args(args)
+    try:
+        make_app(RecordsData(desk), desk.clinic, desk.catalog, today=args.today).run()
+    finally:
+        desk.close()
+    return 0

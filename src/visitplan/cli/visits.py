@@ -1,0 +1,104 @@
+"""`visitplan visits MRN` and `visitplan visit done|move|missed|cancel ID`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import Any
+
+from visitplan.cli.args import positive_int
+
+
+def datetime_arg(text: str) -> dt.datetime:
+    """'YYYY-MM-DD HH:MM' (clinic time), or ISO 8601 with an offset."""
+    try:
+        if len(text.strip()) < 16:
+            raise ValueError
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date and time like '2026-03-02 14:30'"
+        ) from None
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    listing = subparsers.add_parser(
+        "visits", parents=[common], help="every visit of a patient, in time order"
+    )
+    listing.add_argument("mrn", metavar="MRN")
+    listing.add_argument("--json", action="store_true", help="print a JSON list")
+    listing.set_defaults(run=run_list)
+
+    parser = subparsers.add_parser("visit", help="mark a visit done, missed, moved or cancelled")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    done = actions.add_parser("done", parents=[common], help="the visit took place")
+    done.add_argument("--at", type=datetime_arg, metavar="DATETIME", help="when (default now)")
+    move = actions.add_parser("move", parents=[common], help="book the visit at another time")
+    move.add_argument("--to", type=datetime_arg, required=True, metavar="DATETIME")
+    move.add_argument(
+        "--force",
+        action="store_true",
+        help="book it even outside its window or on a closed day (recorded as a deviation)",
+    )
+    missed = actions.add_parser("missed", parents=[common], help="a no-show")
+    cancel = actions.add_parser("cancel", parents=[common], help="the visit will not happen")
+    for action, handler in (
+        (done, run_done),
+        (move, run_move),
+        (missed, run_missed),
+        (cancel, run_cancel),
+    ):
+        action.add_argument("id", type=positive_int, metavar="ID")
+        action.add_argument(
+            "--if-revision",
+            type=positive_int,
+            metavar="N",
+            help="refuse if the visit changed since revision N was read",
+        )
+        action.add_argument("--json", action="store_true", help="print one JSON object")
+        action.set_defaults(run=handler)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args, dump, visit_document, visit_table
+
+    with desk_from_args(args) as desk:
+        visits = desk.visits(mrn=args.mrn)
+    if args.json:
+        dump([visit_document(v) for v in visits])
+    else:
+        print(visit_table(visits))
+    return 0
+
+
+def run_done(args: argparse.Namespace) -> int:
+    return _change(args, lambda desk: desk.complete_visit(args.id, args.at, args.if_revision))
+
+
+def run_move(args: argparse.Namespace) -> int:
+    return _change(
+        args,
+        lambda desk: desk.move_visit(
+            args.id, args.to, force=args.force, expected_revision=args.if_revision
+        ),
+    )
+
+
+def run_missed(args: argparse.Namespace) -> int:
+    return _change(args, lambda desk: desk.miss_visit(args.id, args.if_revision))
+
+
+def run_cancel(args: argparse.Namespace) -> int:
+    return _change(args, lambda desk: desk.cancel_visit(args.id, args.if_revision))
+
+
+def _change(args: argparse.Namespace, action: Any) -> int:
+    from visitplan.records.presenting import change_document, change_lines, desk_from_args, dump
+
+    with desk_from_args(args) as desk:
+        change = action(desk)
+    if args.json:
+        dump(change_document(change))
+    else:
+        print(change_lines(change))
+    return 0

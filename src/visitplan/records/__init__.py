@@ -1,0 +1,1 @@
+"""Patient records: storage, migrations and the operations staff perform."""

@@ -1,0 +1,162 @@
+"""Building a course: the protocol snapshot, the plan against the clinic's
+bookings, and the rows that keep it. Shared by enrolling, re-planning and importing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import pendulum
+from sqlalchemy import Connection, and_, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from visitplan.catalog import ProtocolFile
+from visitplan.domain.clinic import Clinic, ClinicCalendar
+from visitplan.domain.engine import Booking, Plan, plan
+from visitplan.records.reading import ENROLLMENTS, SNAPSHOTS, VISITS, from_utc, to_utc
+
+
+class CourseBuilding:
+    """Part of the Desk: what every way of creating or re-planning a course needs."""
+
+    clinic: Clinic
+    calendar: ClinicCalendar
+
+    def snapshot_id(self, c: Connection, entry: ProtocolFile) -> int:
+        """The stored copy of this exact protocol text, made on first use."""
+        digest = hashlib.sha256(entry.text.encode("utf-8")).hexdigest()
+        where = and_(SNAPSHOTS.c.protocol_id == entry.id, SNAPSHOTS.c.sha256 == digest)
+        found = c.execute(select(SNAPSHOTS.c.id).where(where)).scalar()
+        if found is not None:
+            return int(found)
+        try:
+            with c.begin_nested():
+                c.execute(
+                    insert(SNAPSHOTS),
+                    [
+                        {
+                            "protocol_id": entry.id,
+                            "version": entry.protocol.version,
+                            "title": entry.protocol.title,
+                            "sha256": digest,
+                            "text": entry.text,
+                        }
+                    ],
+                )
+        except IntegrityError:
+            pass  # another workstation stored the same text a moment ago
+        return int(c.execute(select(SNAPSHOTS.c.id).where(where)).scalar_one())
+
+    def plan_course(
+        self,
+        c: Connection,
+        protocol: Any,
+        start: dt.date,
+        time: dt.time,
+        pinned: Mapping[str, dt.datetime] | None = None,
+        exclude_enrollment: int | None = None,
+    ) -> Plan:
+        """The engine's plan against the clinic's other bookings.
+
+        The engine chooses days from the calendar alone, and only times from the
+        bookings; so a first plan tells which days' bookings the real one needs.
+        """
+        rough = plan(protocol, self.calendar, start, time, pinned=pinned)
+        days = {v.start.date() for v in rough.visits}
+        bookings = self.bookings(c, days, exclude_enrollment=exclude_enrollment)
+        return plan(protocol, self.calendar, start, time, pinned=pinned, bookings=bookings)
+
+    def bookings(
+        self,
+        c: Connection,
+        days: Collection[dt.date],
+        *,
+        exclude_enrollment: int | None = None,
+        exclude_visit: int | None = None,
+    ) -> list[Booking]:
+        """Visits that take clinic time (scheduled or completed) on the given local days."""
+        if not days:
+            return []
+        tz = self.calendar.tz
+        ranges = []
+        for day in days:
+            begin = pendulum.datetime(day.year, day.month, day.day, tz=tz)
+            ranges.append(
+                and_(
+                    VISITS.c.start_at >= to_utc(begin),
+                    VISITS.c.start_at < to_utc(begin.add(days=1)),
+                )
+            )
+        query = select(VISITS.c.start_at, VISITS.c.end_at).where(
+            VISITS.c.status.in_(("scheduled", "completed")), or_(*ranges)
+        )
+        if exclude_enrollment is not None:
+            query = query.where(VISITS.c.enrollment_id != exclude_enrollment)
+        if exclude_visit is not None:
+            query = query.where(VISITS.c.id != exclude_visit)
+        return [Booking(from_utc(r.start_at, tz), from_utc(r.end_at, tz)) for r in c.execute(query)]
+
+    def insert_course(
+        self,
+        c: Connection,
+        patient_id: int,
+        snapshot_id: int,
+        start: dt.date,
+        time: dt.time,
+        clinician: str | None,
+        result: Plan,
+        now: dt.datetime,
+    ) -> int:
+        enrollment_id = int(
+            c.execute(
+                insert(ENROLLMENTS).returning(ENROLLMENTS.c.id),
+                [
+                    {
+                        "patient_id": patient_id,
+                        "snapshot_id": snapshot_id,
+                        "start_date": start,
+                        "visit_time": f"{time:%H:%M}",
+                        "clinician": clinician,
+                        "status": "active",
+                        "revision": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                ],
+            ).scalar_one()
+        )
+        c.execute(insert(VISITS), self.visit_rows(enrollment_id, result, now))
+        return enrollment_id
+
+    def visit_rows(
+        self, enrollment_id: int, result: Plan, now: dt.datetime
+    ) -> list[dict[str, Any]]:
+        from uuid import uuid4
+
+        return [
+            {
+                "uid": f"{uuid4()}@{self.clinic.uid_domain}",
+                "enrollment_id": enrollment_id,
+                "key": v.key,
+                "status": "scheduled",
+                "target": v.target,
+                "earliest": v.earliest,
+                "latest": v.latest,
+                "start_at": to_utc(v.start),
+                "end_at": to_utc(v.end),
+                "actual_at": None,
+                "revision": 1,
+                "sequence": 0,
+                "reason": v.reason,
+                "warnings": json.dumps(list(v.warnings), ensure_ascii=False)
+                if v.warnings
+                else "[]",
+                "deviation": None,
+                "updated_at": now,
+            }
+            for v in result.visits
+        ]

@@ -1,0 +1,36 @@
+"""Alembic environment: the records' Base plus any other area's tables on it."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from visitplan.records.tables import Base
+
+# The feeds/CalDAV area keeps its tables on the same Base in its own module.
+if importlib.util.find_spec("visitplan.sync") and importlib.util.find_spec("visitplan.sync.tables"):
+    importlib.import_module("visitplan.sync.tables")
+
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        # Run by hand: `alembic -x url=... upgrade heads`.
+        url = context.get_x_argument(as_dictionary=True).get(
+            "url"
+        ) or context.config.get_main_option("sqlalchemy.url")
+        with create_engine(url or "sqlite://").begin() as own:
+            context.configure(connection=own, target_metadata=target_metadata)
+            context.run_migrations()
+        return
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

@@ -1,0 +1,130 @@
+"""What the records layer hands out: plain frozen values, never ORM objects.
+
+Callers (the CLI, the TUI, the exporters, the feeds) may keep these as long as they
+like; they never touch the database. Datetimes are aware: visit times in the clinic's
+zone, bookkeeping times (updated_at, history) in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+VisitStatus = Literal["scheduled", "completed", "missed", "cancelled"]
+EnrollmentStatus = Literal["active", "withdrawn"]
+VISIT_STATUSES: tuple[VisitStatus, ...] = ("scheduled", "completed", "missed", "cancelled")
+# A visit in one of these is settled: a cascade never moves it.
+SETTLED: frozenset[str] = frozenset({"completed", "missed", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class PatientView:
+    mrn: str
+    name: str
+    phone: str | None
+    email: str | None
+    notes: str
+    no_shows: int
+    revision: int
+    enrollments: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentView:
+    id: int
+    mrn: str
+    patient_name: str
+    protocol_id: str
+    protocol_version: str
+    protocol_title: str
+    start: dt.date
+    time: dt.time
+    clinician: str | None
+    status: EnrollmentStatus
+    revision: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    # The protocol file now in the catalog has another version or other content.
+    newer_version_available: bool = False
+    current_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitView:
+    id: int
+    uid: str
+    enrollment_id: int
+    mrn: str
+    patient_name: str
+    clinician: str | None
+    protocol_id: str
+    key: str
+    label: str
+    kind: str
+    status: VisitStatus
+    target: dt.date
+    earliest: dt.date
+    latest: dt.date
+    start: dt.datetime
+    end: dt.datetime
+    actual: dt.datetime | None
+    revision: int
+    sequence: int
+    reason: str | None
+    warnings: tuple[str, ...]
+    deviation: str | None
+    notes: str
+    patient_notes: str
+    assessments: tuple[str, ...]
+    duration_minutes: int
+    updated_at: dt.datetime
+
+    @property
+    def in_window(self) -> bool:
+        return self.earliest <= self.start.date() <= self.latest
+
+    @property
+    def is_open(self) -> bool:
+        """Still owed: scheduled (a missed visit is booked again with move)."""
+        return self.status == "scheduled"
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentDetail:
+    """An enrollment with its visits in time order (what `enroll` prints)."""
+
+    enrollment: EnrollmentView
+    visits: tuple[VisitView, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VisitChange:
+    """The visit that was changed and every other visit the cascade moved."""
+
+    visit: VisitView
+    moved: tuple[VisitView, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    id: int
+    at: dt.datetime
+    who: str
+    action: str
+    entity: Literal["patient", "enrollment", "visit"]
+    entity_id: str
+    mrn: str | None
+    before: dict[str, Any] | None = field(default=None, hash=False)
+    after: dict[str, Any] | None = field(default=None, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    patients: int
+    enrollments: int
+    visits: int

@@ -1,0 +1,1 @@
+"""Calendars that stay current: subscribable .ics feeds and CalDAV publishing."""

@@ -1,0 +1,293 @@
+"""CalDAV publishing: each visit as its own calendar object, written only when it changed.
+
+The algorithm, per visit (``publish``):
+
+- never written to this calendar: PUT to ``<calendar>/<uid>.ics`` with
+  ``If-None-Match: *``, so an object already there is never replaced blindly;
+- written before, same fingerprint (revision and export settings): nothing is sent;
+- written before, changed since: PUT with ``If-Match: <the ETag we got>``, so a
+  change made on the server since our last write is never overwritten; such a
+  conflict is reported and left alone unless ``overwrite`` is asked for.
+
+What was written (UID, href, ETag, SEQUENCE, fingerprint) goes to the ledger after
+each object, so a run stopped by a dead server or a crash resumes where it stopped.
+When a create finds an object already at our href (our own write whose ledger entry
+was lost), it is taken back when it has our UID and no later SEQUENCE than ours.
+Objects whose visit has left the scope (older than the look-back) stay on the
+server untouched.
+
+A calendar deleted on the server is not re-created behind anyone's back: the run
+stops with one line naming ``--create``; with it, the calendar is made again, its
+ledger is cleared, and every visit is written anew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from visitplan.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarObject:
+    """One visit, ready to publish; ``render`` (slow) is only called when it must be sent."""
+
+    uid: str
+    sequence: int
+    fingerprint: str
+    render: Callable[[], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    uid: str
+    href: str
+    etag: str | None
+    sequence: int
+    fingerprint: str
+
+
+class Ledger(Protocol):
+    """What was published to one calendar (in the database, see ``store.SqlLedger``)."""
+
+    def entries(self) -> dict[str, Published]: ...
+
+    def record(self, entry: Published) -> None: ...
+
+    def forget_all(self) -> None: ...
+
+
+@dataclass
+class PublishReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    conflicts: list[str] = field(default_factory=list)  # UIDs changed on the server
+
+    @property
+    def written(self) -> int:
+        return len(self.created) + len(self.updated)
+
+    def summary(self) -> str:
+        text = (
+            f"{len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
+        )
+        if self.conflicts:
+            text += (
+                f", {len(self.conflicts)} changed on the server since the last publish and "
+                "left alone (--overwrite writes them anyway)"
+            )
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    status: int
+    etag: str | None
+
+
+class PublishError(InputError):
+    """The server stopped the run; what was written before it is in the ledger."""
+
+
+class CalDAVCalendar:
+    """One calendar collection, spoken to with the caldav library's client."""
+
+    def __init__(self, client: Any, url: str) -> None:
+        self.client = client
+        self.url = url if url.endswith("/") else url + "/"
+        self.created = False  # made by this run: nothing in it was published before
+
+    def href_for(self, uid: str) -> str:
+        return self.url + quote(uid, safe="-_.") + ".ics"
+
+    def exists(self) -> bool:
+        with _talking(self.url):
+            response = self.client.request(self.url, "PROPFIND", _PROPFIND_TYPE, {"Depth": "0"})
+        if response.status == 404:
+            return False
+        if response.status >= 300:
+            raise PublishError(f"CalDAV calendar {self.url}: the server answered {response.status}")
+        return "calendar" in str(response.raw)
+
+    def put(self, href: str, body: str, *, if_match: str | None) -> PutResult:
+        headers = {"Content-Type": "text/calendar; charset=utf-8"}
+        if if_match is None:
+            headers["If-None-Match"] = "*"
+        else:
+            headers["If-Match"] = if_match
+        with _talking(self.url):
+            response = self.client.request(href, "PUT", body, headers)
+        return PutResult(response.status, response.headers.get("ETag"))
+
+    def get(self, href: str) -> tuple[str, str | None] | None:
+        with _talking(self.url):
+            response = self.client.request(href, "GET")
+        if response.status == 404:
+            return None
+        if response.status >= 300:
+            raise PublishError(f"CalDAV object {href}: the server answered {response.status}")
+        return str(response.raw), response.headers.get("ETag")
+
+    def create(self) -> None:
+        with _talking(self.url):
+            response = self.client.request(self.url, "MKCALENDAR")
+        if response.status not in (200, 201):
+            raise PublishError(
+                f"CalDAV calendar {self.url} could not be created: the server answered "
+                f"{response.status}"
+            )
+
+
+_PROPFIND_TYPE = (
+    '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:">'
+    "<d:prop><d:resourcetype/></d:prop></d:propfind>"
+)
+
+
+@contextmanager
+def _talking(url: str) -> Iterator[None]:
+    """Network and authentication failures become one line naming the server."""
+    from caldav.lib import error
+
+    try:
+        yield
+    except error.AuthorizationError:
+        raise PublishError(
+            f"CalDAV server {url} refused the user name or password (check --user and "
+            "--password-file)"
+        ) from None
+    except error.DAVError as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise PublishError(f"CalDAV server {url}: {reason}") from None
+    except OSError as exc:
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise PublishError(f"cannot reach the CalDAV server at {url}: {reason}") from None
+
+
+def connect(
+    url: str,
+    *,
+    calendar: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    create: bool = False,
+    timeout: int = 30,
+) -> CalDAVCalendar:
+    """The calendar at ``url``, or the one named ``calendar`` on the server at ``url``.
+
+    A calendar that does not exist is an error, unless ``create`` makes it.
+    """
+    from caldav.davclient import DAVClient
+
+    client = DAVClient(
+        url=url, username=user, password=password, timeout=timeout, enable_rfc6764=False
+    )
+    if calendar is None:
+        target = CalDAVCalendar(client, url)
+        if not target.exists():
+            if not create:
+                raise PublishError(
+                    f"CalDAV calendar {target.url} does not exist (deleted on the server?); "
+                    "--create makes it and publishes every visit again"
+                )
+            target.create()
+            target.created = True
+        return target
+    return _named_calendar(client, url, calendar, create)
+
+
+def _named_calendar(client: Any, url: str, name: str, create: bool) -> CalDAVCalendar:
+    from caldav.lib import error
+
+    with _talking(url):
+        principal = client.principal()
+        try:
+            found = principal.calendar(name=name)
+        except error.NotFoundError:
+            if not create:
+                raise PublishError(
+                    f"CalDAV server {url} has no calendar named {name!r}; --create makes it"
+                ) from None
+            made = CalDAVCalendar(client, str(principal.make_calendar(name=name).url))
+            made.created = True
+            return made
+    return CalDAVCalendar(client, str(found.url))
+
+
+def publish(
+    target: CalDAVCalendar,
+    objects: Iterable[CalendarObject],
+    ledger: Ledger,
+    *,
+    overwrite: bool = False,
+) -> PublishReport:
+    report = PublishReport()
+    known = ledger.entries()
+    for item in objects:
+        previous = known.get(item.uid)
+        if previous is not None and previous.fingerprint == item.fingerprint:
+            report.unchanged += 1
+            continue
+        href = previous.href if previous is not None else target.href_for(item.uid)
+        body = item.render()
+        result = target.put(href, body, if_match=previous.etag if previous else None)
+        if result.status == 412:
+            result = _settle_conflict(target, href, item, body, previous, overwrite)
+        if result.status == 412:
+            report.conflicts.append(item.uid)
+            continue
+        if result.status >= 300:
+            raise PublishError(
+                f"CalDAV server refused visit {item.uid} (HTTP {result.status}); "
+                f"{report.written} written before it, the next run goes on from there"
+            )
+        etag = result.etag or _etag_of(target, href)
+        ledger.record(Published(item.uid, href, etag, item.sequence, item.fingerprint))
+        (report.updated if previous else report.created).append(item.uid)
+    return report
+
+
+def _settle_conflict(
+    target: CalDAVCalendar,
+    href: str,
+    item: CalendarObject,
+    body: str,
+    previous: Published | None,
+    overwrite: bool,
+) -> PutResult:
+    """A precondition failed: take back our own lost write, else report unless told."""
+    current = target.get(href)
+    if current is None:
+        # Deleted on the server since we wrote it: a change we did not see.
+        return target.put(href, body, if_match=None) if overwrite else PutResult(412, None)
+    text, etag = current
+    if etag is None:
+        return PutResult(412, None)
+    ours = previous is None and _same_uid_not_newer(text, item)
+    if ours or overwrite:
+        return target.put(href, body, if_match=etag)
+    return PutResult(412, None)
+
+
+def _same_uid_not_newer(text: str, item: CalendarObject) -> bool:
+    import icalendar
+
+    try:
+        calendar = icalendar.Calendar.from_ical(text)
+    except ValueError:
+        return False
+    events = [c for c in calendar.walk("VEVENT")]
+    return bool(events) and all(
+        str(e.get("UID")) == item.uid and int(e.get("SEQUENCE", 0)) <= item.sequence for e in events
+    )
+
+
+def _etag_of(target: CalDAVCalendar, href: str) -> str | None:
+    """Servers that change what they store (and so send no ETag on PUT): ask."""
+    current = target.get(href)
+    return current[1] if current else None

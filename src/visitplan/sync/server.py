@@ -1,0 +1,255 @@
+"""The feed server: GET or HEAD /feeds/<token>.ics, and nothing else.
+
+Calendar apps poll every few minutes to hours, so almost every request should end
+in a dictionary look-up and a 304. The server therefore keeps, per process:
+the active feeds by token hash and the records' data version (re-read at most
+every ``recheck_seconds``), and each feed's serialized body for that version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import socket
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any, Protocol
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from visitplan.sync.feeds import BodyCache, CacheKey, Feed, FeedBody, FeedSettings, token_hash
+
+log = logging.getLogger("visitplan.sync.server")
+
+_FEED_PATH = re.compile(r"/feeds/[^/]*$")
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the server must know before it can answer a poll."""
+
+    version: str
+    feeds: Mapping[str, Feed]  # active feeds by token hash
+
+
+class FeedSource(Protocol):
+    """Where feeds come from (the database in production, a stub in a unit test)."""
+
+    def snapshot(self) -> Snapshot:
+        """The data version and the active feeds: cheap, called about once a second."""
+        ...
+
+    def render(self, settings: FeedSettings, since: dt.date) -> tuple[bytes, dt.datetime]:
+        """The .ics body of a feed from ``since`` on, and when its data last changed."""
+        ...
+
+
+@dataclass
+class _FeedService:
+    source: FeedSource
+    lookback: dt.timedelta
+    recheck_seconds: float
+    fresh_wait_seconds: float
+    today: Callable[[], dt.date]
+    cache: BodyCache = field(default_factory=BodyCache)
+    _snapshot: Snapshot | None = None
+    _checked_at: float = float("-inf")
+    _rendering: dict[tuple[FeedSettings, CacheKey], asyncio.Task[FeedBody]] = field(
+        default_factory=dict
+    )
+
+    def snapshot(self) -> Snapshot:
+        now = time.monotonic()
+        if self._snapshot is None or now - self._checked_at >= self.recheck_seconds:
+            # Blocking, but one indexed read a second: cheaper than a thread hop per poll.
+            self._snapshot = self.source.snapshot()
+            self._checked_at = now
+        return self._snapshot
+
+    def feed(self, token: str) -> Feed | None:
+        return self.snapshot().feeds.get(token_hash(token))
+
+    async def body(self, settings: FeedSettings) -> FeedBody:
+        key = CacheKey(self.snapshot().version, self.today() - self.lookback)
+        cached = self.cache.get(settings, key)
+        if cached is not None:
+            return cached
+        # One render per feed and version, however many clients ask at once.
+        task = self._rendering.get((settings, key))
+        if task is None:
+            task = asyncio.create_task(self._render(settings, key))
+            self._rendering[(settings, key)] = task
+            task.add_done_callback(lambda t: self._rendered(settings, key, t))
+        stale = self.cache.latest(settings)
+        if stale is None:
+            return await asyncio.shield(task)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), self.fresh_wait_seconds)
+        except TimeoutError:
+            # A whole clinic's year takes many seconds to build: rather than keep
+            # every poll waiting, answer with the previous version this once.
+            return stale
+
+    async def _render(self, settings: FeedSettings, key: CacheKey) -> FeedBody:
+        body, modified = await asyncio.to_thread(self.source.render, settings, key.since)
+        return await asyncio.to_thread(FeedBody.of, body, modified)
+
+    def _rendered(
+        self, settings: FeedSettings, key: CacheKey, task: asyncio.Task[FeedBody]
+    ) -> None:
+        del self._rendering[(settings, key)]
+        # Reading the exception marks it seen; the waiting request reports it.
+        if not task.cancelled() and task.exception() is None:
+            self.cache.put(settings, key, task.result())
+
+
+def _not_modified(request: Request, body: FeedBody) -> bool:
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        tags = {t.strip().removeprefix("W/").replace("-gzip", "") for t in match.split(",")}
+        return "*" in tags or body.etag in tags
+    since = request.headers.get("if-modified-since")
+    if since is not None:
+        try:
+            return body.last_modified.replace(microsecond=0) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _wants_gzip(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "")
+
+
+def _feed_endpoint(service: _FeedService) -> Callable[[Request], Awaitable[Response]]:
+    async def feed(request: Request) -> Response:
+        found = None
+        try:
+            found = service.feed(request.path_params["token"])
+            if found is None:
+                return PlainTextResponse("Not Found", status_code=404)
+            request.scope["visitplan.feed_id"] = found.id
+            body = await service.body(found.settings)
+        except Exception as exc:
+            # A message could name a patient or the database: the log gets the type only.
+            what = f"feed {found.id}" if found is not None else "the feed list"
+            log.error("%s could not be read (%s)", what, type(exc).__name__)
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        gz = _wants_gzip(request)
+        headers = {
+            "ETag": body.etag[:-1] + '-gzip"' if gz else body.etag,
+            "Last-Modified": format_datetime(body.last_modified.astimezone(dt.UTC), usegmt=True),
+            # Patient data: no shared cache may keep it.
+            "Cache-Control": "private, no-cache",
+            "Vary": "Accept-Encoding",
+        }
+        if _not_modified(request, body):
+            return Response(status_code=304, headers=headers)
+        if gz:
+            headers["Content-Encoding"] = "gzip"
+        content = body.gzipped if gz else body.body
+        response = Response(content, headers=headers, media_type="text/calendar; charset=utf-8")
+        if request.method == "HEAD":
+            # Starlette sends no body for HEAD; the length is still that of a GET.
+            response.headers["Content-Length"] = str(len(content))
+        return response
+
+    return feed
+
+
+class _RedactedAccessLog:
+    """Logs method, path without the token, feed id and status: tokens never reach a log."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            feed_id = scope.get("visitplan.feed_id")
+            # Any other path may be a feed URL typed wrong: it is not written either.
+            path = "/feeds/<token>" if _FEED_PATH.match(scope.get("path", "")) else "<other path>"
+            log.info(
+                "%s %s%s %s",
+                scope.get("method"),
+                path,
+                f" (feed {feed_id})" if feed_id is not None else "",
+                status,
+            )
+
+
+def make_feed_app(
+    source: FeedSource,
+    *,
+    lookback: dt.timedelta = dt.timedelta(days=30),
+    recheck_seconds: float = 1.0,
+    fresh_wait_seconds: float = 5.0,
+    today: Callable[[], dt.date] | None = None,
+) -> Any:
+    """The ASGI app.
+
+    ``recheck_seconds``: how long a change or a revocation may go unseen.
+    ``fresh_wait_seconds``: how long a poll waits for a changed feed to be built
+    before it gets the previous version instead.
+    """
+    service = _FeedService(
+        source,
+        lookback,
+        recheck_seconds,
+        fresh_wait_seconds,
+        today or (lambda: dt.datetime.now(dt.UTC).date()),
+    )
+    app = Starlette(
+        routes=[Route("/feeds/{token}.ics", _feed_endpoint(service), methods=["GET", "HEAD"])]
+    )
+    app.state.feed_service = service
+    return _RedactedAccessLog(app)
+
+
+def loopback_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A bound listening socket; port 0 picks a free one (tests, benchmarks)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_server(app: Any, *, log_level: str = "info") -> Any:
+    """A uvicorn server whose own access log is off (it would print the token)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        access_log=False,
+        log_level=log_level,
+        server_header=False,
+        lifespan="off",
+        backlog=2048,
+    )
+    return uvicorn.Server(config)

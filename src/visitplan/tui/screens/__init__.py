@@ -1,0 +1,1 @@
+"""One module per screen, plus the modal forms and confirmations."""

@@ -1,0 +1,94 @@
+"""What every main screen shares: typed access to the app, refresh on resume and
+on a timer, and database work in worker threads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from textual import work
+from textual.screen import ModalScreen, Screen
+
+from visitplan.errors import InputError
+
+if TYPE_CHECKING:
+    from visitplan.tui.app import VisitplanApp
+
+T = TypeVar("T")
+
+
+def clinic_app(screen: Screen[Any]) -> VisitplanApp:
+    from visitplan.tui.app import VisitplanApp
+
+    app = screen.app
+    assert isinstance(app, VisitplanApp)
+    return app
+
+
+class ClinicScreen(Screen[None]):
+    """A main screen. ``load`` reads in a worker thread; ``show`` paints on the UI thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen_version: int | None = None
+
+    @property
+    def vp(self) -> VisitplanApp:
+        return clinic_app(self)
+
+    def on_mount(self) -> None:
+        # Textual calls every class's on_mount along the MRO: subclasses must not
+        # call this one again.
+        self.set_interval(self.vp.refresh_seconds, self._tick)
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def _tick(self) -> None:
+        if self.is_current:  # screens out of sight catch up when they are shown again
+            self._poll()
+
+    @work(thread=True, exclusive=True, group="poll")
+    def _poll(self) -> None:
+        """Re-read only when someone (here or at another workstation) changed something."""
+        version = self.vp.data.version()
+        seen, self._seen_version = self._seen_version, version
+        if seen is not None and version != seen:
+            self.app.call_from_thread(self.reload)
+
+    def reload(self) -> None:
+        """Read again and repaint; the default screen has nothing to read."""
+
+    def change(
+        self, job: Callable[[], T], done: str, then: Callable[[T], None] | None = None
+    ) -> None:
+        """Run one change against the records off the UI thread, then say how it went."""
+        self._change(job, done, then)
+
+    @work(thread=True, group="change")
+    def _change(self, job: Callable[[], T], done: str, then: Callable[[T], None] | None) -> None:
+        try:
+            result = job()
+        except InputError as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self.notify, done)
+        if then is not None:
+            self.app.call_from_thread(then, result)
+        self.app.call_from_thread(self.reload)
+
+
+R = TypeVar("R")
+
+
+class Modal(ModalScreen[R], Generic[R]):
+    """A form or a question over the current screen; escape leaves it unchanged."""
+
+    BINDINGS = [("escape", "dismiss_none", "Cancel")]  # noqa: RUF012
+
+    @property
+    def vp(self) -> VisitplanApp:
+        return clinic_app(self)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

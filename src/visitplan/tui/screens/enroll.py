@@ -1,0 +1,170 @@
+"""Enroll: choose a protocol, a start date and a time, and see the whole course
+planned by the engine before anything is saved."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Select, Static
+from textual.worker import get_current_worker
+
+from visitplan.domain.engine import Plan
+from visitplan.domain.protocol import course_in_words
+from visitplan.errors import InputError
+from visitplan.tui.parsing import parse_date, parse_time
+from visitplan.tui.screens.base import clinic_app
+from visitplan.tui.widgets.plan_table import PlanTable
+
+
+class EnrollScreen(Screen[int | None]):
+    """Dismissed with the new enrollment's id, or None when left without saving."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("ctrl+s", "save", "Enroll", priority=True),
+        Binding("escape", "leave", "Back"),
+    ]
+
+    def __init__(self, mrn: str | None = None, protocol_id: str | None = None) -> None:
+        super().__init__()
+        self.mrn = mrn
+        self.protocol_id = protocol_id
+        self.plan: Plan | None = None
+        self.problems: list[str] = []
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        vp = clinic_app(self)
+        yield Header()
+        with VerticalScroll(id="enroll-body"):
+            with Horizontal(id="enroll-fields"):
+                yield self._field("mrn", "MRN", self.mrn or "")
+                yield self._field("start", "Start", vp.today().isoformat())
+                yield self._field("time", "Time", "09:00")
+                yield self._field("clinician", "Clinician", "")
+            choices = [(e.protocol.title, e.id) for e in vp.catalog.all()]
+            yield Select(
+                choices,
+                prompt="Protocol",
+                value=self.protocol_id if self.protocol_id else choices[0][1],
+                allow_blank=False,
+                id="protocol",
+            )
+            yield Static(id="enroll-problems", markup=False)
+            yield Static(id="course", markup=False)
+            yield PlanTable(id="preview")
+            yield Static(id="preview-summary", markup=False)
+        yield Footer(compact=True)
+
+    def _field(self, name: str, title: str, value: str) -> Input:
+        field = Input(value=value, id=name, placeholder=title)
+        field.border_title = title
+        return field
+
+    def on_mount(self) -> None:
+        self.title = "Enroll"
+        if self.mrn:
+            self.query_one("#start", Input).focus()
+        else:
+            self.query_one("#mrn", Input).focus()
+        self.refresh_preview()
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        self.refresh_preview()
+
+    def _form(self) -> tuple[str, str, dt.date | None, dt.time | None, list[str]]:
+        mrn = self.query_one("#mrn", Input).value.strip()
+        protocol_id = str(self.query_one("#protocol", Select).value)
+        start, start_problem = parse_date(self.query_one("#start", Input).value)
+        time, time_problem = parse_time(self.query_one("#time", Input).value)
+        problems = [f"Start: {start_problem}"] if start_problem else []
+        problems += [f"Time: {time_problem}"] if time_problem else []
+        return mrn, protocol_id, start, time, problems
+
+    def refresh_preview(self) -> None:
+        mrn, protocol_id, start, time, problems = self._form()
+        entry = clinic_app(self).catalog.get(protocol_id)
+        course = [
+            entry.protocol.description.strip(),
+            *(f"• {c}" for c in course_in_words(entry.protocol)),
+        ]
+        self.query_one("#course", Static).update("\n".join(line for line in course if line))
+        if start is None or time is None:
+            self._show_problems(problems, keep_plan=True)
+            return
+        self._plan(mrn, protocol_id, start, time, problems)
+
+    @work(thread=True, exclusive=True, group="preview")
+    def _plan(
+        self, mrn: str, protocol_id: str, start: dt.date, time: dt.time, problems: list[str]
+    ) -> None:
+        data = clinic_app(self).data
+        problems = list(problems)
+        plan: Plan | None = None
+        try:
+            if not mrn:
+                problems.append("MRN: whose course is this? type the patient's MRN")
+            elif data.patient(mrn) is None:
+                problems.append(f"MRN: no patient {mrn!r} (add them on Patients with ctrl+n)")
+            plan = data.preview(mrn if not problems else None, protocol_id, start, time)
+        except InputError as exc:
+            problems.append(exc.message)
+        if get_current_worker().is_cancelled:
+            return
+        self.app.call_from_thread(self._show, plan, problems)
+
+    def _show(self, plan: Plan | None, problems: list[str]) -> None:
+        if plan is not None:
+            self.plan = plan
+            self.query_one(PlanTable).show(plan)
+            moved = sum(1 for v in plan.visits if v.shifted or v.reason)
+            warned = sum(1 for v in plan.visits if v.warnings)
+            summary = f"{len(plan.visits)} visits, {moved} moved, {warned} with warnings"
+            if plan.visits:
+                summary += f"; last on {plan.visits[-1].start:%a %Y-%m-%d}"
+            self.query_one("#preview-summary", Static).update(summary)
+        self._show_problems(problems, keep_plan=plan is None)
+
+    def _show_problems(self, problems: list[str], *, keep_plan: bool) -> None:
+        self.problems = problems
+        box = self.query_one("#enroll-problems", Static)
+        box.update("\n".join(f"✗ {p}" for p in problems) if problems else "✓ ready: ctrl+s enrolls")
+        box.set_class(bool(problems), "-invalid")
+
+    def action_save(self) -> None:
+        mrn, protocol_id, start, time, problems = self._form()
+        if problems or self.problems or start is None or time is None or self.saving:
+            self.notify("Not saved: " + "; ".join(problems or self.problems), severity="error")
+            return
+        clinician = self.query_one("#clinician", Input).value.strip() or None
+        self.saving = True
+        self._save(mrn, protocol_id, start, time, clinician)
+
+    @work(thread=True, exclusive=True, group="save")
+    def _save(
+        self, mrn: str, protocol_id: str, start: dt.date, time: dt.time, clinician: str | None
+    ) -> None:
+        data = clinic_app(self).data
+        try:
+            enrollment = data.enroll(mrn, protocol_id, start, time, clinician)
+        except InputError as exc:
+            self.app.call_from_thread(self._failed, exc.message)
+            return
+        self.app.call_from_thread(self._saved, mrn, enrollment)
+
+    def _failed(self, message: str) -> None:
+        self.saving = False
+        self.notify(f"Not saved: {message}", severity="error", timeout=8)
+
+    def _saved(self, mrn: str, enrollment: int) -> None:
+        self.notify(f"Enrolled {mrn}: course {enrollment} saved")
+        self.dismiss(enrollment)
+
+    def action_leave(self) -> None:
+        self.dismiss(None)

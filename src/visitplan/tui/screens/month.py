@@ -1,0 +1,166 @@
+"""Month: a grid of days with their visit counts; closed days and holidays named."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
+
+from visitplan.tui.screens.base import ClinicScreen
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Seven columns of this width (plus padding) fit an 80-column terminal.
+_CELL = 9
+
+
+def month_weeks(year: int, month: int) -> list[list[dt.date]]:
+    return calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+class MonthScreen(ClinicScreen):
+    BINDINGS = [  # noqa: RUF012
+        Binding("enter", "open_day", "Open day"),
+        Binding("pageup,[", "month(-1)", "Prev month", key_display="["),
+        Binding("pagedown,]", "month(1)", "Next month", key_display="]"),
+        Binding("t", "this_month", "Today"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = dt.date(2000, 1, 1)
+        self.weeks: list[list[dt.date]] = []
+        self.counts: dict[dt.date, int] = {}
+        self.wanted: dt.date | None = None
+        # The first day of the grid whose counts are shown; None until the first load.
+        self.counted_from: dt.date | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="month-title")
+        yield DataTable[Text](id="month-grid", cursor_type="cell", zebra_stripes=False)
+        yield Static(id="day-detail", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        grid = self.query_one(DataTable)
+        for name in _WEEKDAYS:
+            grid.add_column(name, width=_CELL)
+        grid.focus()
+        self.show_month(self.vp.today())
+
+    def show_month(self, day: dt.date) -> None:
+        self.first = day.replace(day=1)
+        self.wanted = day
+        self.weeks = month_weeks(self.first.year, self.first.month)
+        self.query_one("#month-title", Static).update(f"{self.first:%B %Y}")
+        self.counts = {}
+        self.paint()
+        self.reload()
+
+    def reload(self) -> None:
+        if self.weeks:
+            self._load(self.first, self.weeks[0][0], self.weeks[-1][-1])
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self, month: dt.date, first: dt.date, last: dt.date) -> None:
+        data = self.vp.data
+        self.app.call_from_thread(self._loaded, first, data.day_counts(first, last))
+        # Read the months either side now, so that [ and ] show them at once.
+        for step in (1, -1):
+            if get_current_worker().is_cancelled:
+                return
+            other = add_months(month, step)
+            weeks = month_weeks(other.year, other.month)
+            data.day_counts(weeks[0][0], weeks[-1][-1])
+
+    def _loaded(self, first: dt.date, counts: dict[dt.date, int]) -> None:
+        if not self.weeks or first != self.weeks[0][0]:
+            return  # another month was asked for meanwhile
+        self.counted_from = first
+        if counts != self.counts:
+            self.counts = counts
+            self.paint()
+
+    def paint(self) -> None:
+        grid = self.query_one(DataTable)
+        cursor = grid.cursor_coordinate
+        grid.clear()
+        for week in self.weeks:
+            grid.add_row(*(self._cell(day) for day in week), height=3)
+        target = self.wanted
+        self.wanted = None
+        if target is not None:
+            cursor = self._coordinate(target)
+        grid.cursor_coordinate = cursor
+        self._describe(cursor)
+
+    def _cell(self, day: dt.date) -> Text:
+        """Three short lines: the day, its visits, why it is closed (cut to fit;
+        the line under the grid gives the whole name)."""
+        why = self.vp.calendar.closed_because(day)
+        count = self.counts.get(day, 0)
+        today = day == self.vp.today()
+        lines = [
+            Text(f"{day.day:>2}" + (" today" if today else ""), style="bold" if today else ""),
+            Text(f"{count} visit{'s' if count != 1 else ''}" if count else ""),
+            Text(""),
+        ]
+        if why is not None and not why.startswith("closed on"):
+            lines[2] = Text(f"✕ {why}", style="italic")
+        elif why is not None:
+            lines[2] = Text("✕ closed", style="dim")
+        for line in lines:
+            line.truncate(_CELL, overflow="ellipsis")
+        text = Text("\n").join(lines)
+        if day.month != self.first.month:
+            text.stylize("dim")
+        return text
+
+    def _coordinate(self, day: dt.date) -> Coordinate:
+        for row, week in enumerate(self.weeks):
+            if day in week:
+                return Coordinate(row, week.index(day))
+        return Coordinate(0, 0)
+
+    def _day_at(self, coordinate: Coordinate) -> dt.date:
+        return self.weeks[coordinate.row][coordinate.column]
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        self._describe(event.coordinate)
+
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        self.vp.open_day(self._day_at(event.coordinate))
+
+    def _describe(self, coordinate: Coordinate) -> None:
+        if not self.weeks:
+            return
+        day = self._day_at(coordinate)
+        why = self.vp.calendar.closed_because(day)
+        count = self.counts.get(day, 0)
+        state = f"closed: {why}" if why else "open"
+        self.query_one("#day-detail", Static).update(
+            f"{day:%A %Y-%m-%d}: {state}; {count} visit{'s' if count != 1 else ''}"
+        )
+
+    def action_open_day(self) -> None:
+        self.vp.open_day(self._day_at(self.query_one(DataTable).cursor_coordinate))
+
+    def action_month(self, step: int) -> None:
+        current = self._day_at(self.query_one(DataTable).cursor_coordinate)
+        target = add_months(self.first, step)
+        self.show_month(target.replace(day=min(current.day, 28)))
+
+    def action_this_month(self) -> None:
+        self.show_month(self.vp.today())

@@ -1,0 +1,183 @@
+"""Patient: each enrollment as a timeline of its visits; act on a visit, enroll,
+withdraw, export the patient's calendar, read the history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static
+
+from visitplan.tui.data import EnrollmentCard, PatientCard, VisitRow
+from visitplan.tui.screens.forms import ConfirmScreen
+from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
+from visitplan.tui.widgets.row_list import RowList
+from visitplan.tui.widgets.visits import visit_note, visit_status
+
+
+def enrollment_heading(card: EnrollmentCard) -> tuple[str, ...]:
+    """The course's own row above its visits, spread over the timeline's columns."""
+    newer = f"⚠ newer version {card.newer_version} exists" if card.newer_version else ""
+    return (
+        f"▸ {card.protocol_id} v{card.protocol_version}",
+        f"from {card.start:%y-%m-%d} {card.time:%H:%M}",
+        f"■ {card.status}",
+        card.clinician or "",
+        "",
+        f"{card.done} of {card.total} done  {newer}".rstrip(),
+    )
+
+
+class PatientScreen(VisitActions):
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "back", "Back"),
+        *VISIT_BINDINGS,
+        Binding("e", "enroll", "Enroll"),
+        Binding("W", "withdraw", "Withdraw", key_display="shift+w"),
+        Binding("i", "export", "Export .ics"),
+        Binding("h", "history", "History"),
+    ]
+
+    def __init__(self, mrn: str) -> None:
+        super().__init__()
+        self.mrn = mrn
+        self.card: PatientCard | None = None
+        # One entry per table row: the enrollment it belongs to and its visit (None
+        # for the enrollment's heading row).
+        self.lines: list[tuple[EnrollmentCard, VisitRow | None]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="patient-card", markup=False)
+        yield RowList(
+            ("Visit", "Scheduled", "Status", "Target", "Window", "Why / warnings"), id="timeline"
+        )
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = f"Patient {self.mrn}"
+        # The first load comes with the screen's resume event.
+        self.query_one(RowList).focus()
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self) -> None:
+        card = self.vp.data.patient(self.mrn)
+        self.app.call_from_thread(self._show, card)
+
+    def _show(self, card: PatientCard | None) -> None:
+        header = self.query_one("#patient-card", Static)
+        if card is None:
+            header.update(f"No patient with MRN {self.mrn!r} (removed or never added).")
+            return
+        self.card = card
+        contact = " · ".join(x for x in (card.phone, card.email) if x)
+        no_shows = f" · {card.no_shows} no-show{'s' if card.no_shows != 1 else ''}"
+        start = "" if card.enrollments else " · not enrolled yet: e enrolls in a protocol"
+        header.update(
+            f"{card.name} · MRN {card.mrn}"
+            + (f" · {contact}" if contact else "")
+            + no_shows
+            + start
+        )
+        timeline = self.query_one(RowList)
+        first_load = not self.lines
+        self.lines = []
+        cells: list[tuple[str, ...]] = []
+        for enrollment in card.enrollments:
+            cells.append(enrollment_heading(enrollment))
+            self.lines.append((enrollment, None))
+            for visit in enrollment.visits:
+                cells.append(
+                    (
+                        f"  {visit.label}",
+                        f"{visit.start:%a %y-%m-%d %H:%M}",
+                        visit_status(visit),
+                        f"{visit.target:%m-%d}",
+                        f"{visit.earliest:%m-%d}..{visit.latest:%m-%d}",
+                        visit_note(visit),
+                    )
+                )
+                self.lines.append((enrollment, visit))
+        timeline.set_rows(cells, self._first_open_visit() if first_load else timeline.cursor)
+
+    def _first_open_visit(self) -> int:
+        """Where staff usually act: the first visit still to happen."""
+        for index, (_, visit) in enumerate(self.lines):
+            if visit is not None and visit.is_open:
+                return index
+        return 0
+
+    def _line(self) -> tuple[EnrollmentCard, VisitRow | None] | None:
+        row = self.query_one(RowList).cursor
+        return self.lines[row] if 0 <= row < len(self.lines) else None
+
+    def current_visit(self) -> VisitRow | None:
+        line = self._line()
+        return line[1] if line else None
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_enroll(self) -> None:
+        from visitplan.tui.screens.enroll import EnrollScreen
+
+        def enrolled(enrollment: int | None) -> None:
+            self.reload()
+
+        self.app.push_screen(EnrollScreen(mrn=self.mrn), enrolled)
+
+    def action_withdraw(self) -> None:
+        line = self._line()
+        if line is None:
+            self.notify("No enrollment to withdraw", severity="warning")
+            return
+        enrollment = line[0]
+        if enrollment.status != "active":
+            self.notify(f"That course is already {enrollment.status}", severity="warning")
+            return
+        data = self.vp.data
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change(
+                    lambda: data.withdraw(enrollment),
+                    f"Withdrawn from {enrollment.protocol_title}; open visits cancelled",
+                )
+
+        question = (
+            f"Withdraw {self.mrn} from {enrollment.protocol_title}? "
+            "Every visit still open is cancelled."
+        )
+        self.app.push_screen(ConfirmScreen(question, "Withdraw"), answered)
+
+    def action_export(self) -> None:
+        from visitplan.tui.screens.forms import ExportScreen
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._export(path)
+
+        self.app.push_screen(ExportScreen(Path.cwd() / f"{self.mrn}.ics"), chosen)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export(self, path: Path) -> None:
+        from visitplan.errors import InputError
+
+        try:
+            self.vp.data.export_ics(self.mrn, path)
+        except InputError as exc:
+            self.app.call_from_thread(
+                self.notify, f"Not exported: {exc.message}", severity="error", timeout=8
+            )
+            return
+        self.app.call_from_thread(self.notify, f"Calendar saved to {path}")
+
+    def action_history(self) -> None:
+        from visitplan.tui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(self.mrn))

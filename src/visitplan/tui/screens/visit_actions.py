@@ -1,0 +1,79 @@
+"""Done, no-show, move and cancel: the same forms from the agenda and the timeline."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from visitplan.tui.data import VisitRow
+from visitplan.tui.screens.base import ClinicScreen
+from visitplan.tui.screens.forms import ConfirmScreen, DoneScreen, MoveScreen, Outcome
+
+VISIT_BINDINGS = [
+    Binding("d", "done", "Done"),
+    Binding("n", "no_show", "No-show"),
+    Binding("v", "move", "Move"),
+    Binding("x", "cancel_visit", "Cancel"),
+]
+
+
+class VisitActions(ClinicScreen):
+    """A screen with a highlighted visit (``current_visit``) that staff act on."""
+
+    def current_visit(self) -> VisitRow | None:
+        raise NotImplementedError
+
+    def _open_visit(self, verb: str) -> VisitRow | None:
+        visit = self.current_visit()
+        if visit is None:
+            self.notify(f"Choose a visit to {verb} first", severity="warning")
+            return None
+        if not visit.is_open and verb != "move":
+            self.notify(f"{visit.label} is {visit.status}; nothing to {verb}", severity="warning")
+            return None
+        if visit.status in ("completed", "cancelled") and verb == "move":
+            self.notify(f"{visit.label} is {visit.status}; it cannot move", severity="warning")
+            return None
+        return visit
+
+    def _after_form(self, outcome: Outcome | None) -> None:
+        if outcome is not None:
+            self.notify(outcome.message)  # the screen re-reads as the form closes
+
+    def action_done(self) -> None:
+        visit = self._open_visit("mark done")
+        if visit is not None:
+            self.app.push_screen(DoneScreen(visit), self._after_form)
+
+    def action_move(self) -> None:
+        visit = self._open_visit("move")
+        if visit is not None:
+            self.app.push_screen(MoveScreen(visit), self._after_form)
+
+    def action_no_show(self) -> None:
+        visit = self._open_visit("mark as a no-show")
+        if visit is None:
+            return
+        data = self.vp.data
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change(
+                    lambda: data.missed(visit),
+                    f"No-show recorded: {visit.label} for {visit.mrn}; move (v) books it again",
+                )
+
+        question = f"{visit.patient} ({visit.mrn}) did not come to {visit.label}?"
+        self.app.push_screen(ConfirmScreen(question, "No-show"), answered)
+
+    def action_cancel_visit(self) -> None:
+        visit = self._open_visit("cancel")
+        if visit is None:
+            return
+        data = self.vp.data
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change(lambda: data.cancel(visit), f"Cancelled: {visit.label} for {visit.mrn}")
+
+        question = f"Cancel {visit.label} for {visit.patient} ({visit.mrn})?"
+        self.app.push_screen(ConfirmScreen(question, "Cancel the visit"), answered)

@@ -1,0 +1,72 @@
+"""Database fixtures: a fresh SQLite file always, and a fresh PostgreSQL schema when
+VISITPLAN_TEST_PG_URL is set (dropped afterwards).
+
+``db_url`` is parametrized over both backends, so every test that uses it (or
+``desk``) runs twice where PostgreSQL is available.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from visitplan.catalog import ProtocolCatalog
+from visitplan.domain.clinic import Clinic
+from visitplan.records.operations import Desk, open_desk
+
+PG_ENV = "VISITPLAN_TEST_PG_URL"
+NO_PG = f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+
+
+def pg_base_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+def with_search_path(base: str, schema: str) -> str:
+    joiner = "&" if "?" in base else "?"
+    return f"{base}{joiner}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a schema of their own, dropped afterwards."""
+    base = pg_base_url()
+    if base is None:
+        pytest.skip(NO_PG)
+    from sqlalchemy import create_engine, text
+
+    schema = f"vp_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield with_search_path(base, schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'records.sqlite3'}"
+    url: str = request.getfixturevalue("pg_schema_url")
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'records.sqlite3'}"
+
+
+@pytest.fixture
+def desk(db_url: str, seoul_clinic: Clinic, catalog: ProtocolCatalog) -> Iterator[Desk]:
+    """A desk on an empty database, in the Seoul example clinic, as user 'tester'."""
+    with open_desk(db_url, seoul_clinic, catalog, "tester") as opened:
+        yield opened

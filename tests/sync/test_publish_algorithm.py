@@ -1,0 +1,236 @@
+"""The CalDAV publish algorithm against a real Radicale, with the ledger in memory.
+
+The command and the database ledger are covered in test_publish_cli.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import caldav
+import icalendar
+import pytest
+
+from tests.support.sync import RadicaleServer, radicale
+from visitplan.domain.clinic import Clinic
+from visitplan.domain.ical import CalendarVisit, ExportOptions, build_calendar, calendar_bytes
+from visitplan.errors import InputError
+from visitplan.sync.publish import (
+    CalDAVCalendar,
+    CalendarObject,
+    Published,
+    PublishError,
+    PutResult,
+    connect,
+    publish,
+)
+
+SEOUL = dt.timezone(dt.timedelta(hours=9))
+
+
+@dataclass
+class MemoryLedger:
+    rows: dict[str, Published] = field(default_factory=dict)
+
+    def entries(self) -> dict[str, Published]:
+        return dict(self.rows)
+
+    def record(self, entry: Published) -> None:
+        self.rows[entry.uid] = entry
+
+    def forget_all(self) -> None:
+        self.rows.clear()
+
+
+def visits(n: int) -> list[CalendarVisit]:
+    first = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SEOUL)
+    return [
+        CalendarVisit(
+            uid=f"visit-{i}@example.invalid",
+            sequence=0,
+            cancelled=False,
+            start=first + dt.timedelta(days=7 * i),
+            end=first + dt.timedelta(days=7 * i, minutes=30),
+            zone="Asia/Seoul",
+            kind="treatment",
+            label=f"Session {i}",
+            last_modified=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
+        )
+        for i in range(n)
+    ]
+
+
+def objects(seoul_clinic: Clinic, items: list[CalendarVisit]) -> list[CalendarObject]:
+    options = ExportOptions()
+
+    def render(v: CalendarVisit) -> str:
+        return calendar_bytes(build_calendar([v], seoul_clinic, options)).decode()
+
+    return [
+        CalendarObject(
+            v.uid,
+            v.sequence,
+            hashlib.sha256(repr(v).encode()).hexdigest(),
+            lambda v=v: render(v),  # type: ignore[misc]
+        )
+        for v in items
+    ]
+
+
+def server_events(server: RadicaleServer, url: str) -> dict[str, icalendar.Event]:
+    client = caldav.DAVClient(url=server.url, username=server.user, password=server.password)
+    found = {}
+    for obj in client.calendar(url=url).events():
+        for event in icalendar.Calendar.from_ical(obj.data).walk("VEVENT"):
+            found[str(event["UID"])] = event
+    return found
+
+
+@pytest.fixture
+def target(radicale_server: RadicaleServer) -> CalDAVCalendar:
+    s = radicale_server
+    return connect(s.calendar_url("clinic"), user=s.user, password=s.password, create=True)
+
+
+def test_publish_twice_writes_once_then_only_what_changed(
+    radicale_server: RadicaleServer, target: CalDAVCalendar, seoul_clinic: Clinic
+) -> None:
+    ledger = MemoryLedger()
+    items = visits(6)
+    first = publish(target, objects(seoul_clinic, items), ledger)
+    assert (len(first.created), first.unchanged) == (6, 0)
+    assert all(p.etag for p in ledger.rows.values())
+
+    second = publish(target, objects(seoul_clinic, items), ledger)
+    assert (second.written, second.unchanged) == (0, 6)
+
+    moved = replace(
+        items[1],
+        start=items[1].start + dt.timedelta(hours=2),
+        end=items[1].end + dt.timedelta(hours=2),
+        sequence=1,
+    )
+    cancelled = replace(items[4], cancelled=True, sequence=1)
+    items[1], items[4] = moved, cancelled
+    before = dict(ledger.rows)
+    third = publish(target, objects(seoul_clinic, items), ledger)
+    assert sorted(third.updated) == sorted([moved.uid, cancelled.uid])
+    assert (third.created, third.unchanged) == ([], 4)
+    changed = {uid for uid in before if before[uid].etag != ledger.rows[uid].etag}
+    assert changed == {moved.uid, cancelled.uid}
+
+    on_server = server_events(radicale_server, target.url)
+    assert len(on_server) == 6
+    assert on_server[moved.uid].decoded("DTSTART") == moved.start
+    assert str(on_server[cancelled.uid]["STATUS"]) == "CANCELLED"
+    assert int(on_server[moved.uid]["SEQUENCE"]) == 1
+
+
+def test_a_change_made_on_the_server_is_not_overwritten(
+    radicale_server: RadicaleServer, target: CalDAVCalendar, seoul_clinic: Clinic
+) -> None:
+    ledger = MemoryLedger()
+    items = visits(2)
+    publish(target, objects(seoul_clinic, items), ledger)
+    # Someone edits the event in their calendar app.
+    href = ledger.rows[items[0].uid].href
+    text, etag = target.get(href) or ("", None)
+    edited = text.replace("SUMMARY:", "SUMMARY:Edited ")
+    assert target.put(href, edited, if_match=etag).status in (200, 201, 204)
+
+    items[0] = replace(items[0], sequence=1, label="Session moved")
+    report = publish(target, objects(seoul_clinic, items), ledger)
+    assert report.conflicts == [items[0].uid]
+    assert "Edited" in (target.get(href) or ("", None))[0]
+    # Still a conflict on the next run: it is not forgotten.
+    assert publish(target, objects(seoul_clinic, items), ledger).conflicts == [items[0].uid]
+
+    forced = publish(target, objects(seoul_clinic, items), ledger, overwrite=True)
+    assert forced.updated == [items[0].uid]
+    assert "Edited" not in (target.get(href) or ("", None))[0]
+
+
+def test_a_lost_ledger_entry_is_taken_back_not_duplicated(
+    radicale_server: RadicaleServer, target: CalDAVCalendar, seoul_clinic: Clinic
+) -> None:
+    ledger = MemoryLedger()
+    items = visits(3)
+    publish(target, objects(seoul_clinic, items), ledger)
+    # A crash between the PUT and the ledger's commit loses the entry.
+    del ledger.rows[items[2].uid]
+    report = publish(target, objects(seoul_clinic, items), ledger)
+    assert (report.created, report.conflicts, report.unchanged) == ([items[2].uid], [], 2)
+    assert len(server_events(radicale_server, target.url)) == 3
+
+
+def test_the_run_stops_cleanly_when_the_server_dies_and_resumes(
+    tmp_path: Path, seoul_clinic: Clinic
+) -> None:
+    ledger = MemoryLedger()
+    items = visits(4)
+    folder = tmp_path / "r"
+    folder.mkdir()
+    with radicale(folder) as server:
+        target = connect(
+            server.calendar_url("c"), user=server.user, password=server.password, create=True
+        )
+        publish(target, objects(seoul_clinic, items[:2]), ledger)
+    with pytest.raises(PublishError, match="cannot reach the CalDAV server"):
+        publish(target, objects(seoul_clinic, items), ledger)
+    assert len(ledger.rows) == 2
+
+
+def test_wrong_password_and_missing_calendar_are_one_line_errors(
+    radicale_server: RadicaleServer,
+) -> None:
+    s = radicale_server
+    with pytest.raises(InputError, match="refused the user name or password"):
+        connect(s.calendar_url("clinic"), user=s.user, password="wrong", create=True)
+    with pytest.raises(InputError, match="does not exist"):
+        connect(s.calendar_url("nothing"), user=s.user, password=s.password)
+    with pytest.raises(InputError, match="no calendar named 'Nothing'"):
+        connect(s.url, calendar="Nothing", user=s.user, password=s.password)
+
+
+def test_a_named_calendar_is_found_or_made(radicale_server: RadicaleServer) -> None:
+    s = radicale_server
+    made = connect(s.url, calendar="Clinic visits", user=s.user, password=s.password, create=True)
+    found = connect(s.url, calendar="Clinic visits", user=s.user, password=s.password)
+    assert made.url == found.url
+    assert found.exists()
+
+
+class DyingCalendar(CalDAVCalendar):
+    """The real calendar, whose server is stopped (for real) after ``writes`` PUTs."""
+
+    def __init__(self, target: CalDAVCalendar, writes: int, stop: Callable[[], None]) -> None:
+        super().__init__(target.client, target.url)
+        self.writes, self.stop = writes, stop
+
+    def put(self, href: str, body: str, *, if_match: str | None) -> PutResult:
+        if self.writes == 0:
+            self.stop()
+        self.writes -= 1
+        return super().put(href, body, if_match=if_match)
+
+
+def test_a_run_cut_short_by_the_server_resumes_where_it_stopped(
+    tmp_path: Path, seoul_clinic: Clinic
+) -> None:
+    ledger = MemoryLedger()
+    items = visits(7)
+    with radicale(tmp_path) as server:
+        url, port = server.calendar_url("c"), int(server.url.rsplit(":", 1)[1].strip("/"))
+        target = connect(url, user=server.user, password=server.password, create=True)
+        with pytest.raises(PublishError, match="cannot reach the CalDAV server"):
+            publish(DyingCalendar(target, 3, server.stop), objects(seoul_clinic, items), ledger)
+    assert len(ledger.rows) == 3
+    with radicale(tmp_path, port=port) as server:
+        target = connect(url, user=server.user, password=server.password)
+        report = publish(target, objects(seoul_clinic, items), ledger)
+        assert (len(report.created), report.unchanged, report.conflicts) == (4, 3, [])
+        assert set(server_events(server, url)) == {v.uid for v in items}

@@ -1,0 +1,185 @@
+"""`visitplan publish` as a process, against a real Radicale, with the ledger in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import httpx
+import icalendar
+import pytest
+
+from tests.support.cli import Result, assert_one_line_error, run_visitplan
+from tests.support.sync import RadicaleServer
+from visitplan.records.operations import Desk
+
+PROPFIND = (
+    '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
+)
+
+
+@pytest.fixture
+def password_file(tmp_path: Path, radicale_server: RadicaleServer) -> Path:
+    path = tmp_path / "caldav-password"
+    path.write_text(radicale_server.password + "\n", encoding="utf-8")
+    return path
+
+
+def on_server(server: RadicaleServer, calendar_url: str) -> dict[str, str]:
+    """href -> ETag of every object in the calendar, read with a plain PROPFIND."""
+    response = httpx.request(
+        "PROPFIND",
+        calendar_url,
+        content=PROPFIND,
+        headers={"Depth": "1"},
+        auth=(server.user, server.password),
+    )
+    assert response.status_code == 207
+    found = re.findall(
+        r"<(?:\w+:)?href>([^<]+\.ics)</(?:\w+:)?href>.*?<(?:\w+:)?getetag>([^<]+)<",
+        response.text,
+        re.S | re.I,
+    )
+    return dict(found)
+
+
+def publish(
+    db_url: str, clinic_file: Path, server: RadicaleServer, password_file: Path, *extra: str
+) -> Result:
+    return run_visitplan(
+        "publish", "--caldav", server.calendar_url("clinic"), "--user", server.user,
+        "--password-file", str(password_file), "--db", db_url, "--clinic", str(clinic_file),
+        *extra,
+    )  # fmt: skip
+
+
+def test_publish_is_idempotent_and_incremental(
+    clinic_desk: Desk,
+    db_url: str,
+    seoul_clinic_file: Path,
+    radicale_server: RadicaleServer,
+    password_file: Path,
+) -> None:
+    args = (db_url, seoul_clinic_file, radicale_server, password_file)
+    url = radicale_server.calendar_url("clinic")
+    visits = clinic_desk.visits()
+    first = publish(*args, "--create")
+    assert first.status == 0, first.err
+    assert f"{len(visits)} created, 0 updated, 0 unchanged" in first.out
+    before = on_server(radicale_server, url)
+    assert len(before) == len(visits)
+
+    second = publish(*args)
+    assert f"0 created, 0 updated, {len(visits)} unchanged" in second.out
+    assert on_server(radicale_server, url) == before
+
+    moved, cancelled = visits[2], visits[5]
+    later = dt.datetime.combine(moved.start.date(), dt.time(16, 0))
+    clinic_desk.move_visit(moved.id, later)
+    clinic_desk.cancel_visit(cancelled.id)
+    third = publish(*args)
+    assert third.status == 0, third.err
+    assert f"0 created, 2 updated, {len(visits) - 2} unchanged" in third.out
+    after = on_server(radicale_server, url)
+    assert set(after) == set(before)
+    changed = {href for href in after if after[href] != before[href]}
+    assert len(changed) == 2
+    texts = [
+        httpx.get(f"{radicale_server.url.rstrip('/')}{href}",
+                  auth=(radicale_server.user, radicale_server.password)).text
+        for href in changed
+    ]  # fmt: skip
+    by_uid = {
+        str(e["UID"]): e for t in texts for e in icalendar.Calendar.from_ical(t).walk("VEVENT")
+    }
+    assert set(by_uid) == {moved.uid, cancelled.uid}
+    assert by_uid[moved.uid].decoded("DTSTART").replace(tzinfo=None) == later
+    assert str(by_uid[cancelled.uid]["STATUS"]) == "CANCELLED"
+
+
+def test_a_calendar_deleted_on_the_server_is_an_error_until_create(
+    clinic_desk: Desk,
+    db_url: str,
+    seoul_clinic_file: Path,
+    radicale_server: RadicaleServer,
+    password_file: Path,
+) -> None:
+    args = (db_url, seoul_clinic_file, radicale_server, password_file)
+    url = radicale_server.calendar_url("clinic")
+    assert publish(*args, "--create").status == 0
+    deleted = httpx.delete(url, auth=(radicale_server.user, radicale_server.password))
+    assert deleted.status_code in (200, 204)
+
+    refused = publish(*args)
+    assert_one_line_error(refused, "does not exist", "--create")
+    again = publish(*args, "--create")
+    assert again.status == 0, again.err
+    assert f"{len(clinic_desk.visits())} created" in again.out
+    assert len(on_server(radicale_server, url)) == len(clinic_desk.visits())
+
+
+def test_wrong_password_and_dead_server_are_one_line_errors(
+    sqlite_url: str,
+    seoul_clinic_file: Path,
+    radicale_server: RadicaleServer,
+    tmp_path: Path,
+) -> None:
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not it\n", encoding="utf-8")
+    result = publish(sqlite_url, seoul_clinic_file, radicale_server, wrong, "--create")
+    assert_one_line_error(result, "refused the user name or password")
+    assert "not it" not in result.err
+
+    dead = RadicaleServer("http://127.0.0.1:9/", "desk", "x", tmp_path)
+    result = publish(sqlite_url, seoul_clinic_file, dead, wrong)
+    assert_one_line_error(result, "cannot reach the CalDAV server at http://127.0.0.1:9/")
+
+
+def test_publish_a_patient_scope_to_a_named_calendar(
+    clinic_desk: Desk,
+    db_url: str,
+    seoul_clinic_file: Path,
+    radicale_server: RadicaleServer,
+    password_file: Path,
+) -> None:
+    s = radicale_server
+    result = run_visitplan(
+        "publish", "patient:MRN-1", "--caldav", s.url, "--calendar", "Jin's visits",
+        "--create", "--user", s.user, "--password-file", str(password_file),
+        "--db", db_url, "--clinic", str(seoul_clinic_file),
+    )  # fmt: skip
+    assert result.status == 0, result.err
+    assert f"{len(clinic_desk.visits(mrn='MRN-1'))} created" in result.out
+
+
+def test_an_object_edited_on_the_server_is_left_alone_unless_overwrite(
+    clinic_desk: Desk,
+    db_url: str,
+    seoul_clinic_file: Path,
+    radicale_server: RadicaleServer,
+    password_file: Path,
+) -> None:
+    args = (db_url, seoul_clinic_file, radicale_server, password_file)
+    auth = (radicale_server.user, radicale_server.password)
+    assert publish(*args, "--create").status == 0
+    visit = clinic_desk.visits()[0]
+    href = next(
+        h for h in on_server(radicale_server, radicale_server.calendar_url("clinic"))
+        if visit.uid.split("@")[0] in h
+    )  # fmt: skip
+    url = f"{radicale_server.url.rstrip('/')}{href}"
+    edited = httpx.get(url, auth=auth).text.replace("SUMMARY:", "SUMMARY:Edited in the app ")
+    assert httpx.put(url, content=edited.encode(), auth=auth).status_code in (201, 204)
+
+    clinic_desk.cancel_visit(visit.id)
+    refused = publish(*args)
+    assert refused.status == 1
+    assert "1 changed on the server since the last publish" in refused.out
+    assert visit.uid in refused.err
+    assert "Edited in the app" in httpx.get(url, auth=auth).text
+
+    forced = publish(*args, "--overwrite")
+    assert forced.status == 0, forced.err
+    assert "0 created, 1 updated" in forced.out
+    assert "STATUS:CANCELLED" in httpx.get(url, auth=auth).text

@@ -1,0 +1,126 @@
+"""The real `visitplan` in a real terminal (tmux) on a real SQLite file: keys in,
+screen out, and the database checked afterwards."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.clinics import SEOUL_CLINIC
+from tests.support.tui import TuiClinic
+from visitplan.cli.main import _command_names, build_parser
+
+pytestmark = pytest.mark.slow
+
+VISITPLAN = Path(sys.executable).with_name("visitplan")
+
+
+class Terminal:
+    """One tmux server of our own (its own socket), one 80x24 window."""
+
+    def __init__(self, socket: Path) -> None:
+        self.socket = socket
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-S", str(self.socket), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=20,
+        )
+        return done.stdout
+
+    def start(self, command: list[str], env: dict[str, str]) -> None:
+        exports = [f"{k}={v}" for k, v in env.items()]
+        self.tmux(
+            "new-session", "-d", "-x", "80", "-y", "24", "-s", "vp", "env", "-i", *exports, *command
+        )
+        self.tmux("set-option", "-t", "vp", "remain-on-exit", "on")
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "vp")
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self.tmux("send-keys", "-t", "vp", key)
+            time.sleep(0.15)
+
+    def wait_for(self, text: str, timeout: float = 15) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} did not appear; the screen was:\n{screen}")
+
+    def exited(self, timeout: float = 10) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.tmux("display-message", "-p", "-t", "vp", "#{pane_dead}").strip() == "1":
+                return True
+            time.sleep(0.1)
+        return False
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed: the end-to-end test drives the TUI through it")
+    term = Terminal(tmp_path / "tmux.sock")
+    yield term
+    term.tmux("kill-server")
+
+
+def test_the_tui_command_is_registered_for_the_bare_visitplan() -> None:
+    parser = build_parser()
+    assert "tui" in _command_names(parser)
+    args = parser.parse_args(["tui", "--today", "2026-12-14"])
+    assert args.run.__module__ == "visitplan.cli.tui_command"
+
+
+def test_go_to_a_date_and_cancel_a_visit_in_the_real_program(
+    terminal: Terminal, tui_clinic: TuiClinic, tmp_path: Path
+) -> None:
+    clinic_file = tmp_path / "clinic.toml"
+    clinic_file.write_text(SEOUL_CLINIC, encoding="utf-8")
+    env = {
+        "VISITPLAN_DB": f"sqlite:///{tui_clinic.path}",
+        "VISITPLAN_CLINIC": str(clinic_file),
+        "VISITPLAN_PROTOCOLS": "",
+        "HOME": str(tmp_path),
+        "PATH": os.environ.get("PATH", ""),
+        "TERM": "xterm-256color",
+        "USER": "frontdesk",
+    }
+    # The bare command, as staff start it; it opens on the machine's today.
+    terminal.start([str(VISITPLAN)], env)
+    terminal.wait_for("· today ·")
+    terminal.keys("g")
+    terminal.wait_for("Go to date")
+    terminal.keys("C-a", "C-k", "2026-12-14", "Enter")
+    terminal.wait_for("Monday 2026-12-14")
+    screen = terminal.wait_for("3 visits")
+    assert "Chloe Test · P-1003" in screen
+    assert "○ scheduled" in screen
+    terminal.keys("Down", "Down", "x")
+    terminal.wait_for("Cancel ESWT 2 of 3 for Chloe Test (P-1003)?")
+    terminal.keys("y")
+    screen = terminal.wait_for("· 2 visits")
+    assert "Chloe Test · P-1003" not in screen
+    terminal.keys("C-q")
+    assert terminal.exited(), terminal.screen()
+    with tui_clinic.desk() as desk:
+        visits = desk.visits(mrn="P-1003")
+        assert [v.status for v in visits] == ["completed", "cancelled", "scheduled", "scheduled"]
+        last = desk.history("P-1003")[-1]
+        assert (last.action, last.who) == ("cancelled", "frontdesk")

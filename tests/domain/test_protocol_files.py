@@ -143,7 +143,9 @@ def test_bundled_protocols_are_valid_and_the_seed_is_the_case_report() -> None:
     assert [s.label for s in steps(seed)][2] == "Session 3 of 6"
     words = course_in_words(seed)
     assert words[1].startswith("Follow-up (follow-up, 30 min): 3 months after Session 6 of 6;")
-    assert words[0].startswith("6 visits, Session 1 of 6 to Session 6 of 6 (treatment, 45 min): on the start")
+    assert words[0].startswith(
+        "6 visits, Session 1 of 6 to Session 6 of 6 (treatment, 45 min): on the start"
+    )
 
 
 def test_schema_is_up_to_date_and_accepts_the_bundled_files() -> None:

@@ -32,9 +32,20 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser("visit", help="mark a visit done, missed, moved or cancelled")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     done = actions.add_parser("done", parents=[common], help="the visit took place")
-    done.add_argument("--at", type=datetime_arg, metavar="DATETIME", help="when (default now)")
+    done.add_argument(
+        "--at",
+        type=datetime_arg,
+        metavar="DATETIME",
+        help="when it happened, 'YYYY-MM-DD HH:MM' in clinic time (default: now)",
+    )
     move = actions.add_parser("move", parents=[common], help="book the visit at another time")
-    move.add_argument("--to", type=datetime_arg, required=True, metavar="DATETIME")
+    move.add_argument(
+        "--to",
+        type=datetime_arg,
+        required=True,
+        metavar="DATETIME",
+        help="'YYYY-MM-DD HH:MM' in clinic time, or ISO 8601 with an offset",
+    )
     move.add_argument(
         "--force",
         action="store_true",

@@ -179,12 +179,18 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
                 await asyncio.sleep(0.001)
             return paints[-1]
 
+        async def wait(done: Callable[[], bool]) -> None:
+            """Between measurements: until ``done()``, painted or not."""
+            while not done():
+                await asyncio.sleep(0.001)
+            await pilot.pause()
+
         def key(name: str) -> None:
             # Pilot.press also waits for background work (the neighbours being read
             # ahead); a person sees the screen change before that is done.
             pending.append(asyncio.create_task(pilot.press(name)))
 
-        await until(lambda: isinstance(app.screen, AgendaScreen) and bool(app.screen.rows))
+        await wait(lambda: isinstance(app.screen, AgendaScreen) and bool(app.screen.rows))
         for _ in range(runs):
             await asyncio.sleep(0.5)  # as a person would, between two keys
             screen = app.screen
@@ -199,11 +205,11 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
         await pilot.press("f3")
         patients = app.screen
         assert isinstance(patients, PatientsScreen)
-        await until(lambda: bool(patients.rows))
+        await wait(lambda: bool(patients.rows))
         for n in range(runs):
             typed = f"B00{n + 1}"
             await pilot.press(*typed[:-1])
-            await until(lambda t=typed[:-1]: patients.shown_text == t)
+            await wait(lambda t=typed[:-1]: patients.shown_text == t)
             await asyncio.sleep(0.5)
             began = time.perf_counter()
             key(typed[-1])
@@ -213,7 +219,7 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
         await pilot.press("f4")
         month = app.screen
         assert isinstance(month, MonthScreen)
-        await until(lambda: bool(month.counts))
+        await wait(lambda: bool(month.counts))
         for _ in range(runs):
             await asyncio.sleep(0.5)
             first = month.first

@@ -19,6 +19,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from tests.support.clinics import SEOUL_CLINIC  # noqa: E402
 from tests.support.tui import COURSES, NOW, TODAY, settle  # noqa: E402
+
 from visitplan.catalog import ProtocolCatalog, protocol_dirs  # noqa: E402
 from visitplan.domain.clinic import parse_clinic  # noqa: E402
 from visitplan.records.demo import fill  # noqa: E402
@@ -28,6 +29,32 @@ from visitplan.tui.records_adapter import RecordsData  # noqa: E402
 from visitplan.tui.screens.enroll import EnrollScreen  # noqa: E402
 
 SIZE = (110, 30)
+# More synthetic people, so the week has a clinic's worth of visits.
+MORE = (
+    ("P-1005", "Gil Example", "eswt-plantar-fasciitis", TODAY, dt.time(11, 30)),
+    ("P-1006", "Hana Sample", "prolotherapy-knee-oa", TODAY + dt.timedelta(days=1), dt.time(9, 30)),
+    (
+        "P-1007",
+        "Ian Fictional",
+        "dextrose-prolotherapy",
+        TODAY + dt.timedelta(days=2),
+        dt.time(15, 0),
+    ),
+    (
+        "P-1008",
+        "Jo Placeholder",
+        "eswt-plantar-fasciitis",
+        TODAY - dt.timedelta(days=14),
+        dt.time(16, 0),
+    ),
+    (
+        "P-1009",
+        "Kim Testcase",
+        "prolotherapy-knee-bimonthly",
+        TODAY + dt.timedelta(days=4),
+        dt.time(10, 0),
+    ),
+)
 
 
 async def shoot(url: str) -> None:
@@ -57,9 +84,12 @@ def main() -> None:
         catalog = ProtocolCatalog(protocol_dirs(env={}))
         with open_desk(url, clinic, catalog, "docs", clock=lambda: NOW) as desk:
             fill(desk)
-            for mrn, name, protocol, start, time in COURSES:
+            for mrn, name, protocol, start, time in (*COURSES, *MORE):
                 desk.add_patient(mrn, name)
-                desk.enroll(mrn, protocol, start - dt.timedelta(days=0), time, "Dr Lee")
+                desk.enroll(mrn, protocol, start, time, "Dr Lee")
+            # A no-show this morning: the agenda marks it and the step stays owed.
+            missed = next(v for v in desk.agenda(TODAY) if v.mrn == "P-1005")
+            desk.miss_visit(missed.id)
         asyncio.run(shoot(url))
     print(f"wrote {HERE / 'tui-agenda.svg'} and {HERE / 'tui-enroll-preview.svg'}")
 

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from visitplan.sync.feeds import Feed, FeedScope, FeedSettings, new_token, token_hash
-from visitplan.sync.server import Snapshot, make_feed_app
+from visitplan.sync.feeds import Feed, FeedScope, FeedSettings, Snapshot, new_token, token_hash
+from visitplan.sync.server import make_feed_app
 
 MODIFIED = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 

@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         source,
         lookback=dt.timedelta(days=args.lookback_days),
         recheck_seconds=args.recheck_seconds,
+        today=lambda: desk.now().date(),  # the clinic's date, as `visitplan publish` counts
     )
     try:
         sock = loopback_socket(args.host, args.port)

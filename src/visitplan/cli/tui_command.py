@@ -26,12 +26,16 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from visitplan.records.presenting import desk_from_args
-    from visitplan.tui.app import make_app
     from visitplan.tui.records_adapter import RecordsData
 
     desk = desk_from_args(args)
     try:
-        make_app(RecordsData(desk), desk.clinic, desk.catalog, today=args.today).run()
+        data = RecordsData(desk)
+        # The first agenda is read while Textual starts up, not after.
+        data.read_ahead(args.today or desk.now().date())
+        from visitplan.tui.app import make_app
+
+        make_app(data, desk.clinic, desk.catalog, today=args.today).run()
     finally:
         desk.close()
     return 0

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -99,6 +100,14 @@ def token_matches(token: str, stored_hash: str) -> bool:
 
 def feed_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/feeds/{token}.ics"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the feed server must know before it can answer a poll."""
+
+    version: str
+    feeds: Mapping[str, Feed]  # active feeds by token hash
 
 
 @dataclass(frozen=True, slots=True)

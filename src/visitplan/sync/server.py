@@ -14,7 +14,7 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Protocol
@@ -24,7 +24,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from visitplan.sync.feeds import BodyCache, CacheKey, Feed, FeedBody, FeedSettings, token_hash
+from visitplan.sync.feeds import (
+    BodyCache,
+    CacheKey,
+    Feed,
+    FeedBody,
+    FeedSettings,
+    Snapshot,
+    token_hash,
+)
 
 log = logging.getLogger("visitplan.sync.server")
 
@@ -33,14 +41,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """What the server must know before it can answer a poll."""
-
-    version: str
-    feeds: Mapping[str, Feed]  # active feeds by token hash
 
 
 class FeedSource(Protocol):

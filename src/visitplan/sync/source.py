@@ -17,9 +17,8 @@ from sqlalchemy import func, select
 
 from visitplan.domain.ical import CalendarVisit, ExportOptions, build_calendar, calendar_bytes
 from visitplan.exporting import course_titles, from_views
-from visitplan.sync.feeds import FeedScope, FeedSettings
+from visitplan.sync.feeds import FeedScope, FeedSettings, Snapshot
 from visitplan.sync.publish import CalendarObject
-from visitplan.sync.server import Snapshot
 from visitplan.sync.store import FeedStore
 
 if TYPE_CHECKING:

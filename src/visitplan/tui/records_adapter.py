@@ -1,14 +1,18 @@
 """The records layer (``visitplan.records``) as the TUI's ``ClinicData``.
 
-Mostly a translation of the desk's views into the rows the screens show. Three
-reads the desk has no call for (visits per day of a month, the patient count, and
-the progress of many patients at once) are single queries here, over the records'
-own tables, so that the month grid and the patient list stay fast on a large clinic.
+Mostly a translation of the desk's views into the rows the screens show. Four
+reads the desk has no call for (visits per day of a month, the patient count, one
+screenful of a patient search, and the progress of many patients at once) are
+queries here over the records' own tables, so that the month grid and the patient
+list stay fast on a large clinic. Reads are remembered until the data version
+changes, which lets a screen read its neighbours (the next day, the next month)
+ahead of the keypress that shows them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -92,17 +96,26 @@ class RecordsData:
         # Recent reads, each with the data version it was read at: a read is reused
         # only while nothing in the database has changed since (see ``version``).
         self._recent: OrderedDict[tuple[Any, ...], tuple[int, Any]] = OrderedDict()
+        self._lock = threading.Lock()  # workers read in threads of their own
 
     def _remembered(self, key: tuple[Any, ...], read: Callable[[], T]) -> T:
         version = self.version()
-        found = self._recent.get(key)
+        with self._lock:
+            found = self._recent.get(key)
         if found is not None and found[0] == version:
             return cast(T, found[1])
         value = read()
-        self._recent[key] = (version, value)
-        while len(self._recent) > _REMEMBERED:
-            self._recent.popitem(last=False)
+        with self._lock:
+            self._recent[key] = (version, value)
+            while len(self._recent) > _REMEMBERED:
+                self._recent.popitem(last=False)
         return value
+
+    def read_ahead(self, day: dt.date) -> threading.Thread:
+        """Start reading a day's agenda now, while the UI is still being built."""
+        thread = threading.Thread(target=self.agenda, args=(day, 1), daemon=True)
+        thread.start()
+        return thread
 
     def close(self) -> None:
         self.desk.close()

@@ -45,6 +45,8 @@ class MonthScreen(ClinicScreen):
         self.wanted: dt.date | None = None
         # The first day of the grid whose counts are shown; None until the first load.
         self.counted_from: dt.date | None = None
+        # The weeks as drawn: they lag ``weeks`` while a new month's counts load.
+        self.drawn: list[list[dt.date]] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -64,9 +66,11 @@ class MonthScreen(ClinicScreen):
         self.first = day.replace(day=1)
         self.wanted = day
         self.weeks = month_weeks(self.first.year, self.first.month)
-        self.query_one("#month-title", Static).update(f"{self.first:%B %Y}")
-        self.counts = {}
-        self.paint()
+        if not self.drawn:
+            self.counts = {}
+            self.paint()  # the grid at once; the counts follow
+        # Otherwise the old month stays until the new one's counts are in (usually
+        # read ahead already), so that the grid is drawn once per keypress.
         self.reload()
 
     def reload(self) -> None:
@@ -89,11 +93,13 @@ class MonthScreen(ClinicScreen):
         if not self.weeks or first != self.weeks[0][0]:
             return  # another month was asked for meanwhile
         self.counted_from = first
-        if counts != self.counts:
+        if counts != self.counts or self.drawn != self.weeks:
             self.counts = counts
             self.paint()
 
     def paint(self) -> None:
+        self.drawn = self.weeks
+        self.query_one("#month-title", Static).update(f"{self.first:%B %Y}")
         grid = self.query_one(DataTable)
         cursor = grid.cursor_coordinate
         grid.clear()
@@ -135,7 +141,7 @@ class MonthScreen(ClinicScreen):
         return Coordinate(0, 0)
 
     def _day_at(self, coordinate: Coordinate) -> dt.date:
-        return self.weeks[coordinate.row][coordinate.column]
+        return self.drawn[coordinate.row][coordinate.column]
 
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
         self._describe(event.coordinate)
@@ -144,7 +150,7 @@ class MonthScreen(ClinicScreen):
         self.vp.open_day(self._day_at(event.coordinate))
 
     def _describe(self, coordinate: Coordinate) -> None:
-        if not self.weeks:
+        if not self.drawn:
             return
         day = self._day_at(coordinate)
         why = self.vp.calendar.closed_because(day)

@@ -108,6 +108,10 @@ def test_a_forward_or_circular_anchor_is_refused() -> None:
         ('timezone = "Mars/Olympus"\n', "c.toml: timezone: unknown time zone 'Mars/Olympus'"),
         ('holidays = { country = "XX" }\n', "c.toml: holidays: unknown country code 'XX'"),
         (
+            'holidays = { country = "US", subdivision = "ZZ" }\n',
+            "c.toml: holidays: 'US' has no subdivision 'ZZ'",
+        ),
+        (
             '[hours]\nmon = "18:00-09:00"\n',
             "c.toml: hours: mon: '18:00-09:00' closes before it opens",
         ),

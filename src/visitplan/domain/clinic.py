@@ -52,16 +52,21 @@ class HolidaySource(_Strict):
 
     @model_validator(mode="after")
     def _known(self) -> HolidaySource:
-        import holidays
+        from holidays.registry import EntityLoader
 
-        try:
-            holidays.country_holidays(self.country, subdiv=self.subdivision, years=2026)
-        except NotImplementedError:
-            raise ValueError(f"unknown country code {self.country!r}") from None
-        except Exception as exc:
-            raise ValueError(
-                f"{self.country!r} has no subdivision {self.subdivision!r} ({exc})"
-            ) from None
+        # The registry knows the codes without loading every country's rules (which
+        # costs more than a whole `visitplan agenda`); a subdivision needs the rules.
+        if self.country not in set(EntityLoader.get_country_codes()):
+            raise ValueError(f"unknown country code {self.country!r}")
+        if self.subdivision is not None:
+            import holidays
+
+            try:
+                holidays.country_holidays(self.country, subdiv=self.subdivision, years=2026)
+            except Exception as exc:
+                raise ValueError(
+                    f"{self.country!r} has no subdivision {self.subdivision!r} ({exc})"
+                ) from None
         return self
 
 

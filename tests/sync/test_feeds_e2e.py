@@ -233,3 +233,25 @@ def test_a_feed_is_the_export_of_its_scope_plus_its_refresh_hints(
     for hint in hints:
         body = body.replace(hint, b"")
     assert body == exported
+
+
+def test_course_titles_are_read_as_the_export_reads_them(clinic_desk: Desk) -> None:
+    from visitplan.exporting import course_titles
+    from visitplan.sync.source import titles_of
+
+    clinic_desk.enroll("MRN-1", "eswt-plantar-fasciitis", clinic_desk.now().date())
+    for views in (clinic_desk.visits(), clinic_desk.visits(mrn="MRN-1"), []):
+        assert titles_of(clinic_desk, views) == course_titles(clinic_desk, views)
+    assert len(titles_of(clinic_desk, clinic_desk.visits())) == 2
+
+
+@pytest.mark.parametrize("scope", ["clinic", "clinician:Dr Kim", "patient:MRN-2"])
+def test_published_objects_are_the_feeds_visits(clinic_desk: Desk, scope: str) -> None:
+    from visitplan.sync.source import calendar_objects, scope_views
+
+    settings = FeedSettings(FeedScope.parse(scope))
+    for since in (clinic_desk.now().date(), clinic_desk.now().date() + dt.timedelta(weeks=10)):
+        objects = calendar_objects(clinic_desk, settings, since)
+        views = scope_views(clinic_desk, settings.scope, since)
+        assert [(o.uid, o.sequence) for o in objects] == [(v.uid, v.sequence) for v in views]
+        assert len({o.fingerprint for o in objects}) == len(objects)

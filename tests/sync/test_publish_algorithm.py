@@ -234,3 +234,16 @@ def test_a_run_cut_short_by_the_server_resumes_where_it_stopped(
         report = publish(target, objects(seoul_clinic, items), ledger)
         assert (len(report.created), report.unchanged, report.conflicts) == (4, 3, [])
         assert set(server_events(server, url)) == {v.uid for v in items}
+
+
+def test_a_uid_already_in_the_calendar_elsewhere_is_reported_not_doubled(
+    radicale_server: RadicaleServer, target: CalDAVCalendar, seoul_clinic: Clinic
+) -> None:
+    """Someone imported the .ics export into the calendar: its UIDs sit at other hrefs."""
+    items = visits(3)
+    imported = objects(seoul_clinic, items[:1])[0].render()
+    assert target.put(target.url + "imported.ics", imported, if_match=None).status == 201
+    report = publish(target, objects(seoul_clinic, items), MemoryLedger())
+    assert report.conflicts == [items[0].uid]
+    assert len(report.created) == 2
+    assert len(server_events(radicale_server, target.url)) == 3

@@ -183,3 +183,27 @@ def test_an_object_edited_on_the_server_is_left_alone_unless_overwrite(
     assert forced.status == 0, forced.err
     assert "0 created, 1 updated" in forced.out
     assert "STATUS:CANCELLED" in httpx.get(url, auth=auth).text
+
+
+def test_a_renamed_patient_republishes_that_patients_visits_only(
+    clinic_desk: Desk,
+    db_url: str,
+    seoul_clinic_file: Path,
+    radicale_server: RadicaleServer,
+    password_file: Path,
+) -> None:
+    args = (db_url, seoul_clinic_file, radicale_server, password_file)
+    assert publish(*args, "--create", "--privacy", "full").status == 0
+    clinic_desk.update_patient("MRN-2", name="Ana Souza")
+    again = publish(*args, "--privacy", "full")
+    assert again.status == 0, again.err
+    ana, jin = len(clinic_desk.visits(mrn="MRN-2")), len(clinic_desk.visits(mrn="MRN-1"))
+    assert f"0 created, {ana} updated, {jin} unchanged" in again.out
+    url = radicale_server.calendar_url("clinic")
+    auth = (radicale_server.user, radicale_server.password)
+    texts = [
+        httpx.get(f"{radicale_server.url.rstrip('/')}{href}", auth=auth).text
+        for href in on_server(radicale_server, url)
+    ]
+    assert sum("Ana Souza" in t for t in texts) == ana
+    assert not any("Ana Lima" in t for t in texts)

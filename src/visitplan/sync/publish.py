@@ -7,7 +7,8 @@ The algorithm, per visit (``publish``):
 - written before, same fingerprint (revision and export settings): nothing is sent;
 - written before, changed since: PUT with ``If-Match: <the ETag we got>``, so a
   change made on the server since our last write is never overwritten; such a
-  conflict is reported and left alone unless ``overwrite`` is asked for.
+  conflict is reported and left alone unless ``overwrite`` is asked for (so is an
+  object the server refuses, e.g. because another object there has its UID).
 
 What was written (UID, href, ETag, SEQUENCE, fingerprint) goes to the ledger after
 each object, so a run stopped by a dead server or a crash resumes where it stopped.
@@ -66,7 +67,7 @@ class PublishReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
-    conflicts: list[str] = field(default_factory=list)  # UIDs changed on the server
+    conflicts: list[str] = field(default_factory=list)  # UIDs changed or refused there
 
     @property
     def written(self) -> int:
@@ -120,8 +121,15 @@ class CalDAVCalendar:
             headers["If-None-Match"] = "*"
         else:
             headers["If-Match"] = if_match
+        from caldav.lib import error
+
         with _talking(self.url):
-            response = self.client.request(href, "PUT", body, headers)
+            try:
+                response = self.client.request(href, "PUT", body, headers)
+            except error.AuthorizationError:
+                # The login worked (connect() read the calendar): this object is refused,
+                # e.g. its UID is already taken by another object in the calendar.
+                return PutResult(403, None)
         return PutResult(response.status, response.headers.get("ETag"))
 
     def get(self, href: str) -> tuple[str, str | None] | None:
@@ -238,7 +246,7 @@ def publish(
         result = target.put(href, body, if_match=previous.etag if previous else None)
         if result.status == 412:
             result = _settle_conflict(target, href, item, body, previous, overwrite)
-        if result.status == 412:
+        if result.status in (403, 409, 412):
             report.conflicts.append(item.uid)
             continue
         if result.status >= 300:
@@ -281,7 +289,7 @@ def _same_uid_not_newer(text: str, item: CalendarObject) -> bool:
         calendar = icalendar.Calendar.from_ical(text)
     except ValueError:
         return False
-    events = [c for c in calendar.walk("VEVENT")]
+    events = list(calendar.walk("VEVENT"))
     return bool(events) and all(
         str(e.get("UID")) == item.uid and int(e.get("SEQUENCE", 0)) <= item.sequence for e in events
     )

@@ -43,6 +43,30 @@ def test_a_patient_audience_needs_a_patient_scope() -> None:
     assert FeedSettings(FeedScope("patient", "MRN-1"), "patient").audience == "patient"
 
 
+@pytest.mark.parametrize(
+    ("scope", "audience", "expected"),
+    [
+        ("patient:MRN-1", None, "patient"),
+        ("patient:MRN-1", "staff", "staff"),
+        ("clinician:Dr Kim", None, "staff"),
+        ("clinic", None, "staff"),
+    ],
+)
+def test_a_patient_scope_means_the_patient_audience_unless_told(
+    scope: str, audience: str | None, expected: str
+) -> None:
+    settings = FeedSettings.parse(scope, audience, "none")
+    assert settings.scope == FeedScope.parse(scope)
+    assert (settings.audience, settings.privacy) == (expected, "none")
+
+
+def test_settings_from_bad_text_are_one_clear_line() -> None:
+    with pytest.raises(InputError, match="privacy 'everything'"):
+        FeedSettings.parse("clinic", None, "everything")
+    with pytest.raises(InputError, match="needs a patient scope"):
+        FeedSettings.parse("clinic", "patient")
+
+
 def test_tokens_carry_128_random_bits_and_only_their_hash_is_kept() -> None:
     tokens = {new_token() for _ in range(1000)}
     assert len(tokens) == 1000

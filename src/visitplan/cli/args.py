@@ -32,3 +32,19 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
     return value
+
+
+def add_scope_options(parser: argparse.ArgumentParser, where: str) -> None:
+    """SCOPE, --audience and --privacy, as `feed create` and `publish` read them."""
+    parser.add_argument(
+        "--audience",
+        choices=("staff", "patient"),
+        help=f"patient: that patient's own {where}, with reminders "
+        "(default: patient for a patient scope, else staff)",
+    )
+    parser.add_argument(
+        "--privacy",
+        choices=("full", "initials", "none"),
+        default="initials",
+        help=f"how patients appear in a staff {where} (default initials with the MRN)",
+    )

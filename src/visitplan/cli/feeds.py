@@ -6,6 +6,8 @@ import argparse
 import os
 from typing import Any
 
+from visitplan.cli.args import add_scope_options
+
 DEFAULT_BASE_URL = "http://127.0.0.1:8765"
 
 
@@ -24,18 +26,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         description="SCOPE is 'clinic', 'clinician:NAME' or 'patient:MRN'.",
     )
     create.add_argument("scope", metavar="SCOPE")
-    create.add_argument(
-        "--audience",
-        choices=("staff", "patient"),
-        help="patient: that patient's own calendar, with reminders "
-        "(default: patient for a patient scope, else staff)",
-    )
-    create.add_argument(
-        "--privacy",
-        choices=("full", "initials", "none"),
-        default="initials",
-        help="how patients appear in a staff feed (default initials with the MRN)",
-    )
+    add_scope_options(create, "feed")
     create.add_argument(
         "--base-url",
         metavar="URL",
@@ -70,13 +61,11 @@ def _who(args: argparse.Namespace) -> str:
 
 def run_create(args: argparse.Namespace) -> int:
     import sys
-    from typing import cast
 
-    from visitplan.sync.feeds import Audience, FeedScope, FeedSettings, feed_url
+    from visitplan.sync.feeds import FeedSettings, feed_url
 
-    scope = FeedScope.parse(args.scope)
-    audience = args.audience or ("patient" if scope.kind == "patient" else "staff")
-    settings = FeedSettings(scope, cast("Audience", audience), args.privacy)
+    settings = FeedSettings.parse(args.scope, args.audience, args.privacy)
+    scope = settings.scope
     if scope.kind == "patient":
         from visitplan.sync.source import open_desk_from
 
@@ -86,7 +75,7 @@ def run_create(args: argparse.Namespace) -> int:
     feed, token = _store(args).create(settings, _who(args))
     print(feed_url(base, token))
     print(
-        f"feed {feed.id}: {scope} ({audience}, privacy {args.privacy}); keep this URL "
+        f"feed {feed.id}: {scope} ({settings.audience}, privacy {settings.privacy}); keep this URL "
         "secret, it is not shown again",
         file=sys.stderr,
     )

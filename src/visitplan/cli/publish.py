@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from visitplan.cli.args import positive_int
+from visitplan.cli.args import add_scope_options, positive_int
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -43,17 +43,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write objects changed on the server since the last publish anyway",
     )
-    parser.add_argument(
-        "--audience",
-        choices=("staff", "patient"),
-        help="default: patient for a patient scope, else staff",
-    )
-    parser.add_argument(
-        "--privacy",
-        choices=("full", "initials", "none"),
-        default="initials",
-        help="how patients appear in a staff calendar (default initials)",
-    )
+    add_scope_options(parser, "calendar")
     parser.add_argument(
         "--lookback-days",
         type=positive_int,
@@ -82,16 +72,14 @@ def _password(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     import datetime as dt
     import sys
-    from typing import cast
 
-    from visitplan.sync.feeds import Audience, FeedScope, FeedSettings
+    from visitplan.sync.feeds import FeedSettings
     from visitplan.sync.publish import connect, publish
     from visitplan.sync.source import calendar_objects, open_desk_from
     from visitplan.sync.store import SqlLedger
 
-    scope = FeedScope.parse(args.scope)
-    audience = args.audience or ("patient" if scope.kind == "patient" else "staff")
-    settings = FeedSettings(scope, cast("Audience", audience), args.privacy)
+    settings = FeedSettings.parse(args.scope, args.audience, args.privacy)
+    scope = settings.scope
     password = _password(args)
     with open_desk_from(args.db, args.clinic, args.protocols, args.user) as desk:
         if scope.kind == "patient":

@@ -13,7 +13,7 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from visitplan.errors import InputError
 
@@ -52,6 +52,15 @@ class FeedSettings:
     scope: FeedScope
     audience: Audience = "staff"
     privacy: Privacy = "initials"
+
+    @classmethod
+    def parse(
+        cls, scope: str, audience: str | None = None, privacy: str = "initials"
+    ) -> FeedSettings:
+        """From command-line text; a patient scope means the patient audience unless told."""
+        where = FeedScope.parse(scope)
+        chosen = audience or ("patient" if where.kind == "patient" else "staff")
+        return cls(where, cast(Audience, chosen), cast(Privacy, privacy))
 
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:

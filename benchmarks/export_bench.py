@@ -18,72 +18,39 @@ Also times the whole `visitplan export --all -o FILE` process once.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import random
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench_setup import add_keep_option, build_database, clinic_text, visitplan, work_folder
 
-CLINIC = """\
-name = "Benchmark Clinic"
-timezone = "America/New_York"
-address = "12 River Rd, Hudson, NY"
-email = "desk@bench.example"
-uid_domain = "bench.example"
-capacity = 60
-[hours]
-mon = "08:00-19:00"
-tue = "08:00-19:00"
-wed = "08:00-19:00"
-thu = "08:00-19:00"
-fri = "08:00-19:00"
-"""
+CLINIC = clinic_text(
+    timezone="America/New_York",
+    capacity=60,
+    hours="08:00-19:00",
+    extra=['address = "12 River Rd, Hudson, NY"', 'email = "desk@bench.example"',
+           'uid_domain = "bench.example"'],
+)  # fmt: skip
 PROTOCOL = "prolotherapy-knee-oa"
 FIRST = ["Min", "Ana", "Sam", "Lee", "Kai", "Noa", "Ray", "Ivy", "Jun", "Eli"]
 LAST = ["Park", "Lima", "Stone", "Reed", "Moss", "Hale", "Cole", "Fox", "Yoon", "Diaz"]
 
 
-def build_database(folder: Path, patients: int) -> tuple[str, Path]:
-    from visitplan.catalog import ProtocolCatalog, protocol_dirs
-    from visitplan.domain.clinic import parse_clinic
-    from visitplan.records.operations import open_desk
-
-    clinic_file = folder / "clinic.toml"
-    clinic_file.write_text(CLINIC, encoding="utf-8")
-    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+def patients(count: int) -> list[dict[str, str]]:
     rng = random.Random(4)
-    path = folder / "patients.csv"
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(["mrn", "name", "protocol", "start", "time"])
-        for i in range(patients):
-            start = dt.date(2026, 1, 5) + dt.timedelta(days=rng.randint(0, 300))
-            writer.writerow(
-                [
-                    f"B{i:06d}",
-                    f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                    PROTOCOL,
-                    start.isoformat(),
-                    f"{rng.randint(8, 16):02d}:{rng.choice((0, 30)):02d}",
-                ]
-            )
-    clinic = parse_clinic(CLINIC, str(clinic_file))
-    began = time.perf_counter()
-    with open_desk(url, clinic, ProtocolCatalog(protocol_dirs(env={})), "bench") as desk:
-        desk.import_csv(path)
-        total = len(desk.visits())
-    print(
-        f"database: {patients} patients, {total} visits, built in "
-        f"{time.perf_counter() - began:.1f} s"
-    )
-    return url, clinic_file
+    return [
+        {
+            "mrn": f"B{i:06d}",
+            "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            "protocol": PROTOCOL,
+            "start": (dt.date(2026, 1, 5) + dt.timedelta(days=rng.randint(0, 300))).isoformat(),
+            "time": f"{rng.randint(8, 16):02d}:{rng.choice((0, 30)):02d}",
+        }
+        for i in range(count)
+    ]
 
 
 def our_export(url: str, clinic_file: Path, out: Path) -> tuple[float, bytes]:
@@ -172,10 +139,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
+    add_keep_option(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as temp:
-        folder = Path(temp)
-        url, clinic_file = build_database(folder, args.patients)
+    with work_folder(args.keep) as (home, folder):
+        url, clinic_file = build_database(home, CLINIC, patients(args.patients))
         clinic, rows, timezones = floor_inputs(url, clinic_file)
         ours, floor = [], []
         for _ in range(args.rounds):
@@ -194,20 +161,11 @@ def main() -> None:
         )
         print(f"ratio: {best_ours / best_floor:.2f}x (target 1.3x or less)")
         began = time.perf_counter()
-        subprocess.run(
-            [
-                str(Path(sys.executable).with_name("visitplan")),
-                "export",
-                "--all",
-                "--db",
-                url,
-                "--clinic",
-                str(clinic_file),
-                "-o",
-                str(folder / "cli.ics"),
-            ],
-            check=True,
-        )
+        command = visitplan(
+            "export", "--all", "--db", url, "--clinic", str(clinic_file),
+            "-o", str(folder / "cli.ics"),
+        )  # fmt: skip
+        subprocess.run(command, check=True)
         print(
             f"`visitplan export --all -o FILE` process, start to exit: "
             f"{time.perf_counter() - began:.2f} s"

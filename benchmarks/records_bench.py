@@ -19,46 +19,26 @@ import os
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-VISITPLAN = Path(sys.executable).with_name("visitplan")
-CLINIC = """\
-name = "Benchmark Clinic"
-timezone = "Asia/Seoul"
-holidays = { country = "KR" }
-capacity = 16
-[hours]
-mon = "09:00-18:00"
-tue = "09:00-18:00"
-wed = "09:00-18:00"
-thu = "09:00-18:00"
-fri = "09:00-18:00"
-"""
+from bench_setup import clinic_text, seed_course, visitplan, weekday_starts, write_patients
+
+CLINIC = clinic_text(timezone="Asia/Seoul", capacity=16, extra=['holidays = { country = "KR" }'])
 FIRST_START = dt.date(2026, 1, 5)
 AGENDA_DAY = dt.date(2027, 9, 7)  # a Tuesday (09-14..16 is Chuseok)
 
 
-def write_csv(path: Path, patients: int) -> None:
+def patients(count: int) -> list[dict[str, str]]:
     # Four years of weekday starts: about 65 visits a clinic day, for 16 rooms.
-    weekdays = [
-        FIRST_START + dt.timedelta(days=n)
-        for n in range(4 * 365)
-        if (FIRST_START + dt.timedelta(days=n)).weekday() < 5
+    starts = weekday_starts(FIRST_START, 4 * 365)
+    return [
+        seed_course(n, starts[n * len(starts) // count], 9 * 60 + (n * 45) % (8 * 60))
+        for n in range(count)
     ]
-    lines = ["mrn,name,protocol,start,time,clinician"]
-    for n in range(patients):
-        start = weekdays[n * len(weekdays) // patients]
-        minutes = 9 * 60 + (n * 45) % (8 * 60)
-        lines.append(
-            f"B{n:06d},Synthetic Patient {n},dextrose-prolotherapy,{start},"
-            f"{minutes // 60:02d}:{minutes % 60:02d},Dr Bench {n % 5}"
-        )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -69,9 +49,7 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """
     cpu = _children_cpu()
     began = time.perf_counter()
-    done = subprocess.run(
-        [str(VISITPLAN), *args], env=env, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run(visitplan(*args), env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - began
     if done.returncode != 0:
         raise SystemExit(f"visitplan {' '.join(args)} failed: {done.stderr.strip()}")
@@ -132,7 +110,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         csv_path, clinic = tmp / "patients.csv", tmp / "clinic.toml"
-        write_csv(csv_path, options.patients)
+        write_patients(csv_path, patients(options.patients))
         clinic.write_text(CLINIC, encoding="utf-8")
         print(f"{options.patients} patients, {options.patients * 7} visits", flush=True)
         mrn = f"B{options.patients // 2:06d}"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import datetime as dt
 import multiprocessing
 import os
@@ -27,27 +26,21 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench_setup import ROOT, add_keep_option, build_database, clinic_text, visitplan, work_folder
 
-CLINIC = """\
-name = "Benchmark Clinic"
-timezone = "Asia/Seoul"
-address = "1 Example-ro, Seoul"
-capacity = 60
-[hours]
-mon = "08:00-19:00"
-tue = "08:00-19:00"
-wed = "08:00-19:00"
-thu = "08:00-19:00"
-fri = "08:00-19:00"
-sat = "09:00-13:00"
-"""
+sys.path.insert(0, str(ROOT))  # the Radicale fixture of the tests
+
+CLINIC = clinic_text(
+    timezone="Asia/Seoul",
+    capacity=60,
+    hours="08:00-19:00",
+    extra=['address = "1 Example-ro, Seoul"'],
+    also={"sat": "09:00-13:00"},
+)
 PROTOCOL = "prolotherapy-knee-oa"
 BENCH_CLINICIAN = "Dr Bench"
 OTHERS = [f"Dr Other {i}" for i in range(12)]
@@ -55,49 +48,22 @@ FIRST = ["Min", "Ana", "Sam", "Lee", "Kai", "Noa", "Ray", "Ivy", "Jun", "Eli"]
 LAST = ["Park", "Lima", "Stone", "Reed", "Moss", "Hale", "Cole", "Fox", "Yoon", "Diaz"]
 
 
-def build_database(folder: Path, patients: int, bench_share: int) -> tuple[str, Path]:
-    from visitplan.catalog import ProtocolCatalog, protocol_dirs
-    from visitplan.domain.clinic import parse_clinic
-    from visitplan.records.operations import open_desk
-
-    clinic_file = folder / "clinic.toml"
-    clinic_file.write_text(CLINIC, encoding="utf-8")
-    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+def patients(count: int, bench_share: int) -> list[dict[str, str]]:
+    """Courses starting from 25 days ago to 300 days ahead; the first ``bench_share``
+    patients are the benchmarked clinician's."""
     rng = random.Random(6)
     today = dt.date.today()
-    rows = []
-    for i in range(patients):
-        start = today + dt.timedelta(days=rng.randint(-25, 300))
-        clinician = BENCH_CLINICIAN if i < bench_share else rng.choice(OTHERS)
-        rows.append(
-            {
-                "mrn": f"B{i:06d}",
-                "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                "protocol": PROTOCOL,
-                "start": start.isoformat(),
-                "time": f"{rng.randint(8, 17):02d}:{rng.choice((0, 15, 30, 45)):02d}",
-                "clinician": clinician,
-            }
-        )
-    path = folder / "patients.csv"
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    clinic = parse_clinic(CLINIC, str(clinic_file))
-    began = time.perf_counter()
-    with open_desk(url, clinic, ProtocolCatalog(protocol_dirs(env={})), "bench") as desk:
-        desk.import_csv(path)
-        total = len(desk.visits())
-    print(
-        f"database: {patients} patients, {total} visits, built in "
-        f"{time.perf_counter() - began:.1f} s"
-    )
-    return url, clinic_file
-
-
-def visitplan(*args: str) -> list[str]:
-    return [str(Path(sys.executable).with_name("visitplan")), *args]
+    return [
+        {
+            "mrn": f"B{i:06d}",
+            "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            "protocol": PROTOCOL,
+            "start": (today + dt.timedelta(days=rng.randint(-25, 300))).isoformat(),
+            "time": f"{rng.randint(8, 17):02d}:{rng.choice((0, 15, 30, 45)):02d}",
+            "clinician": BENCH_CLINICIAN if i < bench_share else rng.choice(OTHERS),
+        }
+        for i in range(count)
+    ]
 
 
 def start_server(url: str, clinic_file: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -307,22 +273,11 @@ def main() -> None:
         help="fill the calendar with one whole-collection PUT instead of one create per "
         "visit (Radicale takes about half an hour for those)",
     )
-    parser.add_argument(
-        "--keep",
-        metavar="DIR",
-        type=Path,
-        help="build the database in DIR and reuse it on the next run",
-    )
+    add_keep_option(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="visitplan-sync-bench-") as temp:
-        folder = Path(temp)
-        if args.keep and (args.keep / "bench.sqlite3").exists():
-            url, clinic_file = f"sqlite:///{args.keep / 'bench.sqlite3'}", args.keep / "clinic.toml"
-            print(f"database: reusing {args.keep}")
-        else:
-            if args.keep:
-                args.keep.mkdir(parents=True, exist_ok=True)
-            url, clinic_file = build_database(args.keep or folder, args.patients, args.bench_share)
+    with work_folder(args.keep) as (home, folder):
+        rows = patients(args.patients, args.bench_share)
+        url, clinic_file = build_database(home, CLINIC, rows)
         if not args.skip_feeds:
             bench_feeds(url, clinic_file, folder, args)
         if not args.skip_publish:

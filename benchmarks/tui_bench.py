@@ -25,69 +25,31 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-VISITPLAN = Path(sys.executable).with_name("visitplan")
-CLINIC = """\
-name = "Benchmark Clinic"
-timezone = "Asia/Seoul"
-holidays = { country = "KR" }
-capacity = 8
-[hours]
-mon = "09:00-18:00"
-tue = "09:00-18:00"
-wed = "09:00-18:00"
-thu = "09:00-18:00"
-fri = "09:00-18:00"
-"""
+from bench_setup import (
+    add_keep_option,
+    build_database,
+    clinic_text,
+    seed_course,
+    visitplan,
+    weekday_starts,
+    work_folder,
+)
+
+CLINIC = clinic_text(timezone="Asia/Seoul", capacity=8, extra=['holidays = { country = "KR" }'])
 FIRST_START = dt.date(2026, 1, 5)
 AGENDA_DAY = dt.date(2026, 9, 15)
 
 
-def write_csv(path: Path, patients: int) -> None:
-    weekdays = [
-        FIRST_START + dt.timedelta(days=n)
-        for n in range(300)
-        if (FIRST_START + dt.timedelta(days=n)).weekday() < 5
+def patients(count: int) -> list[dict[str, str]]:
+    starts = weekday_starts(FIRST_START, 300)
+    return [
+        seed_course(n, starts[n * 7 % len(starts)], 9 * 60 + (n * 15) % (7 * 60))
+        for n in range(count)
     ]
-    lines = ["mrn,name,protocol,start,time,clinician"]
-    for n in range(patients):
-        start = weekdays[n * 7 % len(weekdays)]
-        minutes = 9 * 60 + (n * 15) % (7 * 60)
-        lines.append(
-            f"B{n:06d},Synthetic Patient {n},dextrose-prolotherapy,{start},"
-            f"{minutes // 60:02d}:{minutes % 60:02d},Dr Bench {n % 5}"
-        )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def build(folder: Path, patients: int) -> tuple[str, Path]:
-    from visitplan.catalog import ProtocolCatalog, protocol_dirs
-    from visitplan.domain.clinic import parse_clinic
-    from visitplan.records.operations import open_desk
-
-    clinic_file = folder / "clinic.toml"
-    clinic_file.write_text(CLINIC, encoding="utf-8")
-    csv_path = folder / "patients.csv"
-    write_csv(csv_path, patients)
-    url = f"sqlite:///{folder / 'bench.sqlite3'}"
-    if (folder / "bench.sqlite3").exists():
-        print(f"database: reusing {folder / 'bench.sqlite3'}", flush=True)
-        return url, clinic_file
-    began = time.perf_counter()
-    clinic = parse_clinic(CLINIC, str(clinic_file))
-    with open_desk(url, clinic, ProtocolCatalog(protocol_dirs(env={})), "bench") as desk:
-        report = desk.import_csv(csv_path)
-    print(
-        f"database: {report.patients} patients, {report.visits} visits "
-        f"(built in {time.perf_counter() - began:.1f} s)",
-        flush=True,
-    )
-    return url, clinic_file
 
 
 class Tmux:
@@ -125,7 +87,7 @@ def bench_terminal(url: str, clinic_file: Path, folder: Path, runs: int) -> None
     following = f"{AGENDA_DAY + dt.timedelta(days=1):%A %Y-%m-%d}"
     for n in range(runs):
         tmux = Tmux(folder / f"tmux-{n}.sock")
-        command = [str(VISITPLAN), "tui", "--today", AGENDA_DAY.isoformat()]
+        command = visitplan("tui", "--today", AGENDA_DAY.isoformat())
         began = time.perf_counter()
         tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "b", "env", "-i", *env, *command)
         painted = tmux.wait(lambda s: day in s and " visits" in s)
@@ -257,13 +219,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--keep", type=Path, metavar="DIR")
+    add_keep_option(parser)
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as name:
-        folder = options.keep or Path(name)
-        folder.mkdir(parents=True, exist_ok=True)
-        url, clinic_file = build(folder, options.patients)
-        bench_terminal(url, clinic_file, Path(name), options.runs)
+    with work_folder(options.keep) as (home, scratch):
+        url, clinic_file = build_database(home, CLINIC, patients(options.patients))
+        bench_terminal(url, clinic_file, scratch, options.runs)
         asyncio.run(bench_pilot(url, clinic_file, options.runs))
 
 

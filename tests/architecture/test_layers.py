@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -15,6 +16,14 @@ DOMAIN_MODULES = sorted(
     "visitplan.domain." + p.stem
     for p in (ROOT / "src" / "visitplan" / "domain").glob("*.py")
     if p.stem != "__init__"
+)
+TUI_MODULES = sorted(
+    p.relative_to(ROOT / "src").with_suffix("").as_posix().replace("/", ".")
+    for p in (ROOT / "src" / "visitplan" / "tui").rglob("*.py")
+)
+# The records' tables and the helpers that read them: the TUI asks the Desk instead.
+RECORDS_STORAGE_MODULES = frozenset(
+    f"visitplan.records.{name}" for name in ("reading", "schema", "store", "tables")
 )
 FORBIDDEN_IN_DOMAIN = (
     "textual",
@@ -56,6 +65,43 @@ def test_domain_has_the_expected_modules() -> None:
         "visitplan.domain.clinic",
         "visitplan.domain.engine",
     } <= set(DOMAIN_MODULES)
+
+
+def imported_by(module: str) -> set[str]:
+    """Every dotted name the module's import statements use (with what a ``from``
+    import takes), including those inside functions and ``if TYPE_CHECKING:``."""
+    path = ROOT / "src" / (module.replace(".", "/") + ".py")
+    package = module.split(".")[:-1]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            source = ".".join([*base, *([node.module] if node.module else [])])
+            # ``from visitplan.records import reading`` names a module too.
+            names.add(source)
+            names.update(f"{source}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("module", TUI_MODULES)
+def test_tui_module_leaves_sql_to_the_records_layer(module: str) -> None:
+    # The screens and their adapter call the desk; queries live in visitplan.records.
+    leaked = sorted(
+        m
+        for m in imported_by(module)
+        if m.split(".")[0] == "sqlalchemy" or m in RECORDS_STORAGE_MODULES
+    )
+    assert leaked == []
+
+
+def test_the_tui_scan_sees_every_screen() -> None:
+    assert {
+        "visitplan.tui.records_adapter",
+        "visitplan.tui.screens.patients",
+        "visitplan.tui.widgets.row_list",
+    } <= set(TUI_MODULES)
 
 
 def test_plan_command_loads_neither_textual_nor_the_database_layer(tmp_path: Path) -> None:

@@ -93,6 +93,26 @@ class VisitView:
 
 
 @dataclass(frozen=True, slots=True)
+class CourseProgress:
+    """Where a patient stands, over their active courses (what the patient list shows)."""
+
+    protocol_id: str  # the newest active course's, as are done and total
+    done: int
+    total: int  # cancelled visits not counted
+    next_visit: dt.datetime | None  # the next scheduled visit still ahead, in any of them
+    flags: tuple[str, ...] = ()  # what needs attention in any of them, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class PatientMatch:
+    """One line of a patient search; ``progress`` is None without an active course."""
+
+    mrn: str
+    name: str
+    progress: CourseProgress | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EnrollmentDetail:
     """An enrollment with its visits in time order (what `enroll` prints)."""
 

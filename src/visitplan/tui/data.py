@@ -2,7 +2,8 @@
 
 The screens never touch the database or the engine's rules directly: they talk to a
 ``ClinicData`` (the records layer, adapted in ``records_adapter``). Keeping this
-seam here lets every screen be read, and tested, against one small surface.
+seam here lets every screen be read, and tested, against one small surface. Visits
+and patient searches come as the records' own frozen views, which hold no connection.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from visitplan.domain.engine import Plan
+from visitplan.records.views import PatientMatch, VisitView
 
 # Status words shown next to their symbol: never colour alone.
 STATUS_SYMBOLS = {
@@ -29,36 +31,6 @@ def status_text(status: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class VisitRow:
-    """One visit as the agenda and the patient timeline show it."""
-
-    id: int
-    revision: int
-    mrn: str
-    patient: str
-    enrollment_id: int
-    key: str
-    label: str
-    kind: str
-    status: str
-    start: dt.datetime
-    end: dt.datetime
-    target: dt.date
-    earliest: dt.date
-    latest: dt.date
-    reason: str | None = None
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def in_window(self) -> bool:
-        return self.earliest <= self.start.date() <= self.latest
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == "scheduled"
-
-
-@dataclass(frozen=True, slots=True)
 class EnrollmentCard:
     id: int
     revision: int
@@ -69,7 +41,7 @@ class EnrollmentCard:
     time: dt.time
     status: str
     clinician: str | None
-    visits: tuple[VisitRow, ...]
+    visits: tuple[VisitView, ...]
     newer_version: str | None = None
 
     @property
@@ -79,19 +51,6 @@ class EnrollmentCard:
     @property
     def total(self) -> int:
         return sum(1 for v in self.visits if v.status != "cancelled")
-
-
-@dataclass(frozen=True, slots=True)
-class PatientRow:
-    """One line of the patient list."""
-
-    mrn: str
-    name: str
-    protocol: str
-    done: int
-    total: int
-    next_visit: dt.datetime | None
-    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +82,13 @@ class ClinicData(Protocol):
         """Raise InputError naming the first field that could not be saved."""
         ...
 
-    def agenda(self, first: dt.date, days: int) -> Sequence[VisitRow]: ...
+    def agenda(self, first: dt.date, days: int) -> Sequence[VisitView]: ...
 
     def day_counts(self, first: dt.date, last: dt.date) -> dict[dt.date, int]: ...
 
     def patient_count(self) -> int: ...
 
-    def search_patients(self, text: str, limit: int) -> Sequence[PatientRow]: ...
+    def search_patients(self, text: str, limit: int) -> Sequence[PatientMatch]: ...
 
     def patient(self, mrn: str) -> PatientCard | None: ...
 
@@ -143,13 +102,13 @@ class ClinicData(Protocol):
         self, mrn: str, protocol_id: str, start: dt.date, time: dt.time, clinician: str | None
     ) -> int: ...
 
-    def done(self, visit: VisitRow, at: dt.datetime | None) -> None: ...
+    def done(self, visit: VisitView, at: dt.datetime | None) -> None: ...
 
-    def missed(self, visit: VisitRow) -> None: ...
+    def missed(self, visit: VisitView) -> None: ...
 
-    def move(self, visit: VisitRow, to: dt.datetime, force: bool) -> Sequence[str]: ...
+    def move(self, visit: VisitView, to: dt.datetime, force: bool) -> Sequence[str]: ...
 
-    def cancel(self, visit: VisitRow) -> None: ...
+    def cancel(self, visit: VisitView) -> None: ...
 
     def withdraw(self, enrollment: EnrollmentCard) -> None: ...
 

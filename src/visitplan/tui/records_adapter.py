@@ -1,12 +1,9 @@
 """The records layer (``visitplan.records``) as the TUI's ``ClinicData``.
 
-Mostly a translation of the desk's views into the rows the screens show. Four
-reads the desk has no call for (visits per day of a month, the patient count, one
-screenful of a patient search, and the progress of many patients at once) are
-queries here over the records' own tables, so that the month grid and the patient
-list stay fast on a large clinic. Reads are remembered until the data version
-changes, which lets a screen read its neighbours (the next day, the next month)
-ahead of the keypress that shows them.
+Visits and patient searches reach the screens as the desk's own views; courses and
+history are gathered into the cards and rows the screens show. Reads are remembered
+until the data version changes, which lets a screen read its neighbours (the next
+day, the next month) ahead of the keypress that shows them.
 """
 
 from __future__ import annotations
@@ -18,41 +15,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import pendulum
-from sqlalchemy import bindparam, func, or_, select
-
 from visitplan.domain.engine import Plan
 from visitplan.errors import InputError
-from visitplan.tui.data import EnrollmentCard, HistoryRow, PatientCard, PatientRow, VisitRow
+from visitplan.tui.data import EnrollmentCard, HistoryRow, PatientCard
 
 if TYPE_CHECKING:
     from visitplan.records.operations import Desk
-    from visitplan.records.views import EnrollmentView, HistoryEntry, VisitView
+    from visitplan.records.views import EnrollmentView, HistoryEntry, PatientMatch, VisitView
 
 T = TypeVar("T")
 # Enough for the days and months either side of what is on screen.
 _REMEMBERED = 16
-
-
-def visit_row(view: VisitView) -> VisitRow:
-    return VisitRow(
-        id=view.id,
-        revision=view.revision,
-        mrn=view.mrn,
-        patient=view.patient_name,
-        enrollment_id=view.enrollment_id,
-        key=view.key,
-        label=view.label,
-        kind=view.kind,
-        status=view.status,
-        start=view.start,
-        end=view.end,
-        target=view.target,
-        earliest=view.earliest,
-        latest=view.latest,
-        reason=view.deviation or view.reason,
-        warnings=view.warnings,
-    )
 
 
 def enrollment_card(view: EnrollmentView, visits: Sequence[VisitView]) -> EnrollmentCard:
@@ -66,7 +39,7 @@ def enrollment_card(view: EnrollmentView, visits: Sequence[VisitView]) -> Enroll
         time=view.time,
         status=view.status,
         clinician=view.clinician,
-        visits=tuple(visit_row(v) for v in visits),
+        visits=tuple(visits),
         newer_version=view.current_version if view.newer_version_available else None,
     )
 
@@ -123,133 +96,19 @@ class RecordsData:
     def version(self) -> int:
         return self.desk.data_version()
 
-    def agenda(self, first: dt.date, days: int) -> Sequence[VisitRow]:
-        return self._remembered(
-            ("agenda", first, days), lambda: [visit_row(v) for v in self.desk.agenda(first, days)]
-        )
+    def agenda(self, first: dt.date, days: int) -> Sequence[VisitView]:
+        return self._remembered(("agenda", first, days), lambda: self.desk.agenda(first, days))
 
     def day_counts(self, first: dt.date, last: dt.date) -> dict[dt.date, int]:
-        return self._remembered(("counts", first, last), lambda: self._day_counts(first, last))
-
-    def _day_counts(self, first: dt.date, last: dt.date) -> dict[dt.date, int]:
-        """One indexed count per local day: no row is fetched or converted."""
-        from visitplan.records.reading import VISITS, to_utc
-
-        tz = self.desk.calendar.tz
-        count = (
-            select(func.count())
-            .select_from(VISITS)
-            .where(
-                VISITS.c.start_at >= bindparam("since"),
-                VISITS.c.start_at < bindparam("until"),
-                VISITS.c.status != "cancelled",
-            )
+        return self._remembered(
+            ("counts", first, last), lambda: self.desk.visits_per_day(first, last)
         )
-        counts: dict[dt.date, int] = {}
-        with self.desk.engine.connect() as c:
-            day = first
-            while day <= last:
-                since = pendulum.datetime(day.year, day.month, day.day, tz=tz)
-                found = c.execute(
-                    count, {"since": to_utc(since), "until": to_utc(since.add(days=1))}
-                ).scalar_one()
-                if found:
-                    counts[day] = int(found)
-                day += dt.timedelta(days=1)
-        return counts
 
     def patient_count(self) -> int:
-        from visitplan.records.reading import PATIENTS
+        return self.desk.patient_count()
 
-        with self.desk.engine.connect() as c:
-            return int(c.execute(select(func.count()).select_from(PATIENTS)).scalar_one())
-
-    def search_patients(self, text: str, limit: int) -> Sequence[PatientRow]:
-        from visitplan.records.reading import PATIENTS
-
-        # The desk's own search returns every match; the list only ever shows ``limit``.
-        query = select(PATIENTS.c.mrn, PATIENTS.c.name).order_by(PATIENTS.c.mrn).limit(limit)
-        if text:
-            pattern = f"%{text.lower()}%"
-            query = query.where(
-                or_(
-                    func.lower(PATIENTS.c.mrn).like(pattern),
-                    func.lower(PATIENTS.c.name).like(pattern),
-                )
-            )
-        with self.desk.engine.connect() as c:
-            patients = c.execute(query).all()
-        progress = self._progress([p.mrn for p in patients])
-        rows = []
-        for p in patients:
-            protocol, done, total, next_visit, flags = progress.get(p.mrn, ("", 0, 0, None, ()))
-            rows.append(PatientRow(p.mrn, p.name, protocol, done, total, next_visit, flags))
-        return rows
-
-    def _progress(
-        self, mrns: Sequence[str]
-    ) -> dict[str, tuple[str, int, int, dt.datetime | None, tuple[str, ...]]]:
-        """Per patient: the latest active course's title, visits done of the course's
-        total, the next open visit, and what needs attention."""
-        from visitplan.records.reading import (
-            ENROLLMENTS,
-            PATIENTS,
-            SNAPSHOTS,
-            VISITS,
-            from_utc,
-            to_utc,
-        )
-
-        if not mrns:
-            return {}
-        query = (
-            select(
-                PATIENTS.c.mrn,
-                ENROLLMENTS.c.id.label("enrollment"),
-                ENROLLMENTS.c.status.label("course_status"),
-                SNAPSHOTS.c.protocol_id,
-                VISITS.c.status,
-                VISITS.c.start_at,
-                VISITS.c.earliest,
-                VISITS.c.latest,
-            )
-            .select_from(
-                VISITS.join(ENROLLMENTS, VISITS.c.enrollment_id == ENROLLMENTS.c.id)
-                .join(PATIENTS, ENROLLMENTS.c.patient_id == PATIENTS.c.id)
-                .join(SNAPSHOTS, ENROLLMENTS.c.snapshot_id == SNAPSHOTS.c.id)
-            )
-            .where(PATIENTS.c.mrn.in_(list(mrns)), ENROLLMENTS.c.status == "active")
-            .order_by(PATIENTS.c.mrn, ENROLLMENTS.c.id)
-        )
-        tz = self.desk.calendar.tz
-        now = to_utc(self.desk.now())
-        courses: dict[str, dict[int, list[Any]]] = defaultdict(dict)
-        with self.desk.engine.connect() as c:
-            for row in c.execute(query):
-                courses[row.mrn].setdefault(row.enrollment, []).append(row)
-        out: dict[str, tuple[str, int, int, dt.datetime | None, tuple[str, ...]]] = {}
-        for mrn, by_course in courses.items():
-            latest = by_course[max(by_course)]
-            counted = [r for r in latest if r.status != "cancelled"]
-            done = sum(1 for r in counted if r.status == "completed")
-            flags: set[str] = set()
-            upcoming: list[dt.datetime] = []
-            for rows in by_course.values():
-                for r in rows:
-                    if r.status == "missed":
-                        flags.add("needs rebooking")
-                    elif r.status == "scheduled":
-                        if r.start_at < now:  # both naive UTC, as stored
-                            flags.add("overdue")
-                        else:
-                            upcoming.append(r.start_at)
-                        local_day = r.start_at.replace(tzinfo=dt.UTC).astimezone(tz).date()
-                        if not r.earliest <= local_day <= r.latest:
-                            flags.add("out of window")
-            protocol = latest[0].protocol_id
-            next_visit = from_utc(min(upcoming), tz) if upcoming else None
-            out[mrn] = (protocol, done, len(counted), next_visit, tuple(sorted(flags)))
-        return out
+    def search_patients(self, text: str, limit: int) -> Sequence[PatientMatch]:
+        return self.desk.find_patients(text, limit)
 
     def patient(self, mrn: str) -> PatientCard | None:
         if not mrn.strip():
@@ -283,17 +142,17 @@ class RecordsData:
     ) -> int:
         return self.desk.enroll(mrn, protocol_id, start, time, clinician).enrollment.id
 
-    def done(self, visit: VisitRow, at: dt.datetime | None) -> None:
+    def done(self, visit: VisitView, at: dt.datetime | None) -> None:
         self.desk.complete_visit(visit.id, at, expected_revision=visit.revision)
 
-    def missed(self, visit: VisitRow) -> None:
+    def missed(self, visit: VisitView) -> None:
         self.desk.miss_visit(visit.id, expected_revision=visit.revision)
 
-    def move(self, visit: VisitRow, to: dt.datetime, force: bool) -> Sequence[str]:
+    def move(self, visit: VisitView, to: dt.datetime, force: bool) -> Sequence[str]:
         change = self.desk.move_visit(visit.id, to, force=force, expected_revision=visit.revision)
         return [f"{v.label} to {v.start:%a %m-%d}" for v in change.moved]
 
-    def cancel(self, visit: VisitRow) -> None:
+    def cancel(self, visit: VisitView) -> None:
         self.desk.cancel_visit(visit.id, expected_revision=visit.revision)
 
     def withdraw(self, enrollment: EnrollmentCard) -> None:

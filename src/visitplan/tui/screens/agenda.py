@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
-from visitplan.tui.data import VisitRow
+from visitplan.records.views import VisitView
 from visitplan.tui.screens.forms import GoToDateScreen
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
 from visitplan.tui.widgets.row_list import RowList
@@ -45,7 +45,7 @@ class AgendaScreen(VisitActions):
         super().__init__()
         self.day = dt.date(2000, 1, 1)
         self.week = False
-        self.rows: list[VisitRow] = []
+        self.rows: list[VisitView] = []
         # The (first day, days) whose visits ``rows`` hold; None until the first load.
         self.shown_span: tuple[dt.date, int] | None = None
 
@@ -99,7 +99,7 @@ class AgendaScreen(VisitActions):
         counted = "" if count is None else f" · {count} visit{'s' if count != 1 else ''}"
         self.query_one("#agenda-title", Static).update(when + counted)
 
-    def _show(self, first: dt.date, days: int, rows: Sequence[VisitRow], empty: bool) -> None:
+    def _show(self, first: dt.date, days: int, rows: Sequence[VisitView], empty: bool) -> None:
         if (first, days) != self.span():
             return  # the user has moved on to another day meanwhile
         keep = self.current_visit()
@@ -110,7 +110,7 @@ class AgendaScreen(VisitActions):
         for index, visit in enumerate(self.rows):
             cells = [
                 f"{visit.start:%H:%M}",
-                f"{visit.patient} · {visit.mrn}",
+                f"{visit.patient_name} · {visit.mrn}",
                 visit.label,
                 visit.kind,
                 visit_status(visit),
@@ -132,7 +132,7 @@ class AgendaScreen(VisitActions):
         note.update(hint)
         note.display = bool(hint)
 
-    def current_visit(self) -> VisitRow | None:
+    def current_visit(self) -> VisitView | None:
         cursor = self.query_one(RowList).cursor
         return self.rows[cursor] if 0 <= cursor < len(self.rows) else None
 

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from visitplan.errors import InputError
-from visitplan.tui.data import VisitRow
+from visitplan.records.views import VisitView
 from visitplan.tui.parsing import parse_date, parse_time
 from visitplan.tui.screens.base import Modal
 
@@ -131,7 +131,7 @@ class VisitForm(Modal[Outcome]):
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", priority=True)]  # noqa: RUF012
 
-    def __init__(self, visit: VisitRow) -> None:
+    def __init__(self, visit: VisitView) -> None:
         super().__init__()
         self.visit = visit
         self.saving = False
@@ -139,7 +139,9 @@ class VisitForm(Modal[Outcome]):
     def compose(self) -> ComposeResult:
         v = self.visit
         with Vertical(classes="dialog"):
-            yield Label(f"{self.heading}: {v.label}, {v.patient} ({v.mrn})", classes="question")
+            yield Label(
+                f"{self.heading}: {v.label}, {v.patient_name} ({v.mrn})", classes="question"
+            )
             yield Static(
                 f"Target {v.target:%a %Y-%m-%d}, window {v.earliest:%m-%d}..{v.latest:%m-%d}; "
                 f"now {v.start:%a %Y-%m-%d %H:%M}",

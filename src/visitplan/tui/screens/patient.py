@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
 
-from visitplan.tui.data import EnrollmentCard, PatientCard, VisitRow
+from visitplan.records.views import VisitView
+from visitplan.tui.data import EnrollmentCard, PatientCard
 from visitplan.tui.screens.forms import ConfirmScreen
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
 from visitplan.tui.widgets.row_list import RowList
@@ -46,7 +47,7 @@ class PatientScreen(VisitActions):
         self.card: PatientCard | None = None
         # One entry per table row: the enrollment it belongs to and its visit (None
         # for the enrollment's heading row).
-        self.lines: list[tuple[EnrollmentCard, VisitRow | None]] = []
+        self.lines: list[tuple[EnrollmentCard, VisitView | None]] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -112,11 +113,11 @@ class PatientScreen(VisitActions):
                 return index
         return 0
 
-    def _line(self) -> tuple[EnrollmentCard, VisitRow | None] | None:
+    def _line(self) -> tuple[EnrollmentCard, VisitView | None] | None:
         row = self.query_one(RowList).cursor
         return self.lines[row] if 0 <= row < len(self.lines) else None
 
-    def current_visit(self) -> VisitRow | None:
+    def current_visit(self) -> VisitView | None:
         line = self._line()
         return line[1] if line else None
 

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.events import Key
 from textual.widgets import Footer, Header, Input, Static
 
-from visitplan.tui.data import PatientRow
+from visitplan.records.views import PatientMatch
 from visitplan.tui.screens.agenda import EMPTY_DATABASE
 from visitplan.tui.screens.base import ClinicScreen
 from visitplan.tui.screens.forms import AddPatientScreen, Outcome
@@ -18,6 +18,20 @@ from visitplan.tui.widgets.row_list import RowList
 
 # Enough to fill a tall terminal; typing more narrows it.
 SHOWN = 60
+
+
+def patient_line(row: PatientMatch) -> tuple[str, ...]:
+    course = row.progress
+    if course is None:
+        return (row.mrn, row.name, "—", "—", "—", "")
+    return (
+        row.mrn,
+        row.name,
+        course.protocol_id,
+        f"{course.done} of {course.total} done" if course.total else "—",
+        f"{course.next_visit:%a %Y-%m-%d %H:%M}" if course.next_visit else "—",
+        " ".join(f"⚠ {flag}" for flag in course.flags),
+    )
 
 
 class PatientsScreen(ClinicScreen):
@@ -29,7 +43,7 @@ class PatientsScreen(ClinicScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[PatientRow] = []
+        self.rows: list[PatientMatch] = []
         # The search whose results ``rows`` hold; None until the first load.
         self.shown_text: str | None = None
 
@@ -59,23 +73,13 @@ class PatientsScreen(ClinicScreen):
         empty = not rows and not text and data.patient_count() == 0
         self.app.call_from_thread(self._show, text, rows, empty)
 
-    def _show(self, text: str, rows: Sequence[PatientRow], empty: bool) -> None:
+    def _show(self, text: str, rows: Sequence[PatientMatch], empty: bool) -> None:
         if text != self.query_one(Input).value.strip():
             return  # typed on meanwhile; a newer search is coming
         keep = self.current_mrn()
         self.rows = list(rows)
         self.shown_text = text
-        lines = [
-            (
-                row.mrn,
-                row.name,
-                row.protocol or "—",
-                f"{row.done} of {row.total} done" if row.total else "—",
-                f"{row.next_visit:%a %Y-%m-%d %H:%M}" if row.next_visit else "—",
-                " ".join(f"⚠ {flag}" for flag in row.flags),
-            )
-            for row in self.rows
-        ]
+        lines = [patient_line(row) for row in self.rows]
         cursor = next((i for i, row in enumerate(self.rows) if row.mrn == keep), 0)
         self.query_one(RowList).set_rows(lines, cursor)
         hint = EMPTY_DATABASE if empty else ("" if rows else f"No patient matches {text!r}.")

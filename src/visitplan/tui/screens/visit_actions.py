@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from visitplan.tui.data import VisitRow
+from visitplan.records.views import VisitView
 from visitplan.tui.screens.base import ClinicScreen
 from visitplan.tui.screens.forms import ConfirmScreen, DoneScreen, MoveScreen, Outcome
 
@@ -19,10 +19,10 @@ VISIT_BINDINGS = [
 class VisitActions(ClinicScreen):
     """A screen with a highlighted visit (``current_visit``) that staff act on."""
 
-    def current_visit(self) -> VisitRow | None:
+    def current_visit(self) -> VisitView | None:
         raise NotImplementedError
 
-    def _open_visit(self, verb: str) -> VisitRow | None:
+    def _open_visit(self, verb: str) -> VisitView | None:
         visit = self.current_visit()
         if visit is None:
             self.notify(f"Choose a visit to {verb} first", severity="warning")
@@ -62,7 +62,7 @@ class VisitActions(ClinicScreen):
                     f"No-show recorded: {visit.label} for {visit.mrn}; move (v) books it again",
                 )
 
-        question = f"{visit.patient} ({visit.mrn}) did not come to {visit.label}?"
+        question = f"{visit.patient_name} ({visit.mrn}) did not come to {visit.label}?"
         self.app.push_screen(ConfirmScreen(question, "No-show"), answered)
 
     def action_cancel_visit(self) -> None:
@@ -75,5 +75,5 @@ class VisitActions(ClinicScreen):
             if yes:
                 self.change(lambda: data.cancel(visit), f"Cancelled: {visit.label} for {visit.mrn}")
 
-        question = f"Cancel {visit.label} for {visit.patient} ({visit.mrn})?"
+        question = f"Cancel {visit.label} for {visit.patient_name} ({visit.mrn})?"
         self.app.push_screen(ConfirmScreen(question, "Cancel the visit"), answered)

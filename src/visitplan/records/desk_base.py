@@ -1,0 +1,190 @@
+"""The desk's plumbing: connections and transactions, the clock, and what every
+subject's operations share (a row by its key, the revision-checked visit write).
+
+The operations themselves are grouped by subject (``patients``, ``enrollments``,
+``visits``) on top of this class; ``operations.Desk`` puts them together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Self
+
+import pendulum
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from visitplan.catalog import ProtocolCatalog
+from visitplan.domain.clinic import Clinic, ClinicCalendar
+from visitplan.errors import InputError
+from visitplan.records import audit, store
+from visitplan.records.reading import (
+    AUDIT,
+    ENROLLMENTS,
+    PATIENTS,
+    VISITS,
+    Snapshots,
+    enrollment_query,
+    from_utc,
+    to_utc,
+    visit_query,
+)
+
+STALE = "changed by someone else since you opened it"
+WRITE_LOCK = 0x76697369  # PostgreSQL advisory lock key of the records' writers
+
+
+class DeskBase:
+    """What every part of the Desk builds on."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clinic: Clinic,
+        catalog: ProtocolCatalog,
+        user: str,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clinic = clinic
+        self.calendar = ClinicCalendar(clinic)
+        self.catalog = catalog
+        self.user = user
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._snapshots = Snapshots()
+        self._current: dict[str, tuple[str, str] | None] = {}
+
+    # -- plumbing ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return store.safe(self.engine.url)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.url.get_backend_name()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def now(self) -> pendulum.DateTime:
+        """The current time in the clinic's zone."""
+        return pendulum.instance(self._clock()).in_timezone(self.calendar.tz)
+
+    def _stamp(self) -> dt.datetime:
+        return to_utc(self._clock())
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                yield connection
+        except DBAPIError as exc:
+            raise store.unreachable(self.engine, exc) from None
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (on SQLite it takes the write lock at once)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execution_options(**{store.WRITE: True})
+                with connection.begin():
+                    if connection.dialect.name == "postgresql":
+                        # One writer at a time, as SQLite's BEGIN IMMEDIATE gives: two
+                        # workstations must not both book the last free slot.
+                        connection.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK)))
+                    yield connection
+        except IntegrityError as exc:
+            raise InputError(
+                f"not saved: the change conflicts with stored records ({_first(exc)})"
+            ) from None
+        except DBAPIError as exc:
+            raise store.unreachable(self.engine, exc) from None
+
+    def data_version(self) -> int:
+        """Changes whenever any patient, enrollment or visit changes (the last audit id)."""
+        with self._read() as c:
+            return int(c.execute(select(func.coalesce(func.max(AUDIT.c.id), 0))).scalar_one())
+
+    # -- shared by every subject ------------------------------------------------
+
+    def _patient_row(self, c: Connection, mrn: str) -> Any:
+        row = c.execute(select(PATIENTS).where(PATIENTS.c.mrn == mrn)).first()
+        if row is None:
+            raise InputError(f"unknown MRN {mrn!r}")
+        return row
+
+    def _enrollment_row(self, c: Connection, enrollment_id: int) -> Any:
+        row = c.execute(enrollment_query().where(ENROLLMENTS.c.id == enrollment_id)).first()
+        if row is None:
+            raise InputError(f"unknown enrollment id {enrollment_id}")
+        return row
+
+    def _visit_row(self, c: Connection, visit_id: int) -> Any:
+        row = c.execute(visit_query().where(VISITS.c.id == visit_id)).first()
+        if row is None:
+            raise InputError(f"unknown visit id {visit_id}")
+        return row
+
+    def change_visit(
+        self,
+        c: Connection,
+        row: Any,
+        seen: int,
+        changes: Mapping[str, Any],
+        now: dt.datetime,
+        *,
+        action: str,
+        mrn: str | None,
+    ) -> None:
+        """Write ``changes`` if the visit is still at revision ``seen``; audit it."""
+        timing = {"status", "start_at", "end_at"}
+        bump = 1 if any(k in timing and getattr(row, k) != v for k, v in changes.items()) else 0
+        done = c.execute(
+            update(VISITS)
+            .where(VISITS.c.id == row.id, VISITS.c.revision == seen)
+            .values(
+                **changes,
+                revision=VISITS.c.revision + 1,
+                sequence=VISITS.c.sequence + bump,
+                updated_at=now,
+            )
+        )
+        if done.rowcount != 1:
+            raise InputError(f"visit {row.id}: {STALE}")
+        tz = self.calendar.tz
+        changed = [k for k, v in changes.items() if getattr(row, k) != v]
+        audit.record(
+            c,
+            at=now,
+            who=self.user,
+            action=action,
+            entity="visit",
+            entity_id=row.id,
+            mrn=mrn,
+            before={k: _shown(k, getattr(row, k), tz) for k in changed},
+            after={k: _shown(k, changes[k], tz) for k in changed},
+        )
+
+
+def _shown(key: str, value: Any, tz: Any) -> Any:
+    """Audit values as staff read them: stored UTC times shown in clinic time."""
+    if key.endswith("_at") and isinstance(value, dt.datetime):
+        return from_utc(value, tz).isoformat()
+    if key == "warnings" and isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def _first(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__

@@ -112,7 +112,12 @@ class DeskBase:
             raise store.unreachable(self.engine, exc) from None
 
     def data_version(self) -> int:
-        """Changes whenever any patient, enrollment or visit changes (the last audit id)."""
+        """Changes whenever any patient, enrollment or visit changes (the last audit id).
+
+        The last id is enough because every change writes the audit inside ``write``,
+        which lets one writer in at a time: ids become visible in the order they were
+        given, so a change can never commit below an id a reader has already seen.
+        """
         with self._read() as c:
             return int(c.execute(select(func.coalesce(func.max(AUDIT.c.id), 0))).scalar_one())
 

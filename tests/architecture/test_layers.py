@@ -141,3 +141,33 @@ def test_wheel_ships_the_bundled_protocols(tmp_path: Path) -> None:
     for protocol in (ROOT / "protocols").glob("*.toml"):
         assert f"visitplan/_bundled_protocols/{protocol.name}" in names
     assert "visitplan/_bundled_protocols/protocol.schema.json" in names
+
+
+@pytest.mark.parametrize(("country", "subdivision"), [("KR", None), ("US", "NY"), ("DE", "BY")])
+def test_a_clinic_loads_only_its_own_countrys_holiday_rules(
+    country: str, subdivision: str | None
+) -> None:
+    """The one-module import in ``domain.clinic`` must give what the whole package gives."""
+    where = f"country={country!r}, subdivision={subdivision!r}"
+    code = (
+        "import datetime as dt, json\n"
+        "from visitplan.domain.clinic import Clinic, ClinicCalendar, HolidaySource\n"
+        f"source = HolidaySource({where})\n"
+        "clinic = Clinic(name='C', timezone='UTC', holidays=source)\n"
+        "calendar = ClinicCalendar(clinic)\n"
+        "days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(730)]\n"
+        "print(json.dumps([[str(d), calendar.closed_because(d)] for d in days]))\n"
+    )
+    lazily = subprocess.run(
+        [sys.executable, "-c", f"{code}import sys\nprint(json.dumps(sorted(sys.modules)))"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    whole = subprocess.run(
+        [sys.executable, "-c", f"import holidays.countries\n{code}"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    closed, loaded = lazily.stdout.splitlines()[-2:]
+    assert closed == whole.stdout.splitlines()[-1]
+    assert sum(1 for day, why in json.loads(closed) if why and not why.startswith("closed on")) > 15
+    countries = {m for m in json.loads(loaded) if m.startswith("holidays.countries.")}
+    assert len(countries) == 1

@@ -66,7 +66,11 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given a command name, only as far as the module that registers
+    it: `visitplan plan` need not import and build every other command's parser. A name
+    no module registers (a typo, an option) gets the whole parser, so that argparse
+    lists every command."""
     parser = OneLineParser(
         prog="visitplan",
         description="Treatment-protocol scheduling for clinics. With no command, opens "
@@ -78,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"visitplan.cli.{name}")
         module.register(subparsers, common)
+        if command is not None and command in subparsers.choices:
+            break
     return parser
 
 
@@ -90,12 +96,12 @@ def _command_names(parser: argparse.ArgumentParser) -> set[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(args_list[0] if args_list else None)
     # The bare `visitplan` opens the TUI (the `tui` command, when it is installed).
     args = parser.parse_args(args_list or (["tui"] if "tui" in _command_names(parser) else []))
     run = getattr(args, "run", None)
     if run is None:
-        parser.print_help()
+        build_parser().print_help()
         return 0
     try:
         return int(run(args))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
+import functools
+import gc
 from typing import TYPE_CHECKING, Any
 
 from visitplan.cli.args import date_arg, time_arg
@@ -39,6 +42,26 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # A preview is a short process, and nearly all it allocates is what importing
+    # pydantic and building the models makes, which lives until exit. Collecting
+    # garbage meanwhile finds next to none, and the full collection at exit only
+    # frees what the OS reclaims anyway: together ~25 ms of a ~200 ms `visitplan plan`.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    _skip_collection_at_exit()
+    try:
+        return _run(args)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@functools.cache
+def _skip_collection_at_exit() -> None:
+    atexit.register(gc.freeze)
+
+
+def _run(args: argparse.Namespace) -> int:
     from visitplan.catalog import ProtocolCatalog, load_clinic, protocol_dirs
     from visitplan.domain.clinic import ClinicCalendar
     from visitplan.domain.engine import plan

@@ -61,6 +61,7 @@ class HolidaySource(_Strict):
         if self.subdivision is not None:
             import holidays
 
+            _import_country_rules(self.country)
             try:
                 holidays.country_holidays(self.country, subdiv=self.subdivision, years=2026)
             except Exception as exc:
@@ -68,6 +69,44 @@ class HolidaySource(_Strict):
                     f"{self.country!r} has no subdivision {self.subdivision!r} ({exc})"
                 ) from None
         return self
+
+
+def _import_country_rules(country: str) -> None:
+    """Import the one module of ``holidays.countries`` that defines ``country``.
+
+    holidays finds a country's rules lazily, by importing its module; but importing any
+    module of that package first runs the package's ``__init__``, which imports all ~250
+    countries (~110 ms, as long as the rest of a `visitplan plan`). Imported here under
+    a stand-in for the package (and holidays' own import lock), the module is then in
+    ``sys.modules``, where holidays' lookup finds it. Should a release of holidays not
+    allow that, the package is imported as it always was.
+    """
+    import importlib
+    import importlib.machinery
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from holidays import registry
+
+    package = "holidays.countries"
+    if package in sys.modules:
+        return
+    module = next((m for m, names in registry.COUNTRIES.items() if country in names), None)
+    if module is None:
+        return
+    with registry.IMPORT_LOCK:
+        if package in sys.modules or f"{package}.{module}" in sys.modules:
+            return
+        spec = importlib.machinery.ModuleSpec(package, None, is_package=True)
+        spec.submodule_search_locations = [str(Path(registry.__file__).with_name("countries"))]
+        sys.modules[package] = importlib.util.module_from_spec(spec)
+        try:
+            importlib.import_module(f"{package}.{module}")
+        except Exception:
+            pass  # holidays' own lookup imports the whole package, and reports any problem
+        finally:
+            del sys.modules[package]
 
 
 class Closure(_Strict):
@@ -198,6 +237,7 @@ class ClinicCalendar:
             return
         import holidays
 
+        _import_country_rules(source.country)
         found = holidays.country_holidays(
             source.country, subdiv=source.subdivision, years=year, language="en_US"
         )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from visitplan.errors import InputError
 from visitplan.records import audit, summaries
 from visitplan.records.desk_base import STALE, DeskBase
-from visitplan.records.reading import ENROLLMENTS, PATIENTS, patient_view
+from visitplan.records.reading import ENROLLMENTS, PATIENTS, patient_search, patient_view
 from visitplan.records.views import CourseProgress, PatientMatch, PatientView
 
 
@@ -122,13 +122,7 @@ class PatientRecords(DeskBase):
             .order_by(PATIENTS.c.mrn)
         )
         if search:
-            pattern = f"%{search.lower()}%"
-            query = query.where(
-                or_(
-                    func.lower(PATIENTS.c.mrn).like(pattern),
-                    func.lower(PATIENTS.c.name).like(pattern),
-                )
-            )
+            query = query.where(patient_search(search))
         with self._read() as c:
             return [patient_view(row, row.n) for row in c.execute(query)]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import pendulum
-from sqlalchemy import Connection, Row, Select, Table, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, Table, func, or_, select
 
 from visitplan.domain.protocol import Protocol, Step, parse_protocol, steps
 from visitplan.errors import InputError
@@ -144,6 +144,12 @@ def visit_views(
             )
         )
     return out
+
+
+def patient_search(text: str) -> ColumnElement[bool]:
+    """What a patient search matches: the MRN or the name contains ``text``, any case."""
+    pattern = f"%{text.lower()}%"
+    return or_(func.lower(PATIENTS.c.mrn).like(pattern), func.lower(PATIENTS.c.name).like(pattern))
 
 
 def patient_view(row: Row[Any], enrollments: int) -> PatientView:

@@ -14,9 +14,17 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import pendulum
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, func, select
 
-from visitplan.records.reading import ENROLLMENTS, PATIENTS, SNAPSHOTS, VISITS, from_utc, to_utc
+from visitplan.records.reading import (
+    ENROLLMENTS,
+    PATIENTS,
+    SNAPSHOTS,
+    VISITS,
+    from_utc,
+    patient_search,
+    to_utc,
+)
 from visitplan.records.views import CourseProgress, PatientMatch
 
 if TYPE_CHECKING:
@@ -62,13 +70,7 @@ def find_patients(desk: DeskBase, text: str, limit: int) -> list[PatientMatch]:
     case; "" matches everyone), each with their progress."""
     query = select(PATIENTS.c.mrn, PATIENTS.c.name).order_by(PATIENTS.c.mrn).limit(limit)
     if text:
-        pattern = f"%{text.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(PATIENTS.c.mrn).like(pattern),
-                func.lower(PATIENTS.c.name).like(pattern),
-            )
-        )
+        query = query.where(patient_search(text))
     with desk._read() as c:
         patients = c.execute(query).all()
         progress = _progress(c, [p.mrn for p in patients], desk.calendar.tz, desk.now())

@@ -48,3 +48,15 @@ def add_scope_options(parser: argparse.ArgumentParser, where: str) -> None:
         default="initials",
         help=f"how patients appear in a staff {where} (default initials with the MRN)",
     )
+
+
+def add_lookback_option(parser: argparse.ArgumentParser, what: str) -> None:
+    from visitplan.sync.feeds import LOOKBACK_DAYS
+
+    parser.add_argument(
+        "--lookback-days",
+        type=positive_int,
+        default=LOOKBACK_DAYS,
+        metavar="N",
+        help=f"{what} (default {LOOKBACK_DAYS})",
+    )

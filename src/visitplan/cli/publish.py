@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from visitplan.cli.args import add_scope_options, positive_int
+from visitplan.cli.args import add_lookback_option, add_scope_options
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -44,13 +44,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="write objects changed on the server since the last publish anyway",
     )
     add_scope_options(parser, "calendar")
-    parser.add_argument(
-        "--lookback-days",
-        type=positive_int,
-        default=30,
-        metavar="N",
-        help="publish visits from this many days back on (default 30)",
-    )
+    add_lookback_option(parser, "publish visits from this many days back on")
     parser.set_defaults(run=run)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from visitplan.cli.args import positive_int
+from visitplan.cli.args import add_lookback_option, positive_int
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -19,13 +19,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    parser.add_argument(
-        "--lookback-days",
-        type=positive_int,
-        default=30,
-        metavar="N",
-        help="feeds start this many days back; cancelled visits stay that long (default 30)",
-    )
+    add_lookback_option(parser, "feeds start this many days back; cancelled visits stay that long")
     parser.add_argument(
         "--refresh-minutes",
         type=positive_int,

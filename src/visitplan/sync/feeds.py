@@ -21,6 +21,8 @@ ScopeKind = Literal["clinic", "clinician", "patient"]
 Audience = Literal["staff", "patient"]
 Privacy = Literal["full", "initials", "none"]
 AUDIENCES: tuple[Audience, ...] = ("staff", "patient")
+# How far back a feed or a publish reaches: cancelled visits stay visible that long.
+LOOKBACK_DAYS = 30
 PRIVACY_LEVELS: tuple[Privacy, ...] = ("full", "initials", "none")
 
 

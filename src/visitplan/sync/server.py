@@ -25,6 +25,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from visitplan.sync.feeds import (
+    LOOKBACK_DAYS,
     BodyCache,
     CacheKey,
     Feed,
@@ -204,7 +205,7 @@ class _RedactedAccessLog:
 def make_feed_app(
     source: FeedSource,
     *,
-    lookback: dt.timedelta = dt.timedelta(days=30),
+    lookback: dt.timedelta = dt.timedelta(days=LOOKBACK_DAYS),
     recheck_seconds: float = 1.0,
     fresh_wait_seconds: float = 5.0,
     today: Callable[[], dt.date] | None = None,

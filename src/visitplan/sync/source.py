@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from visitplan.records.operations import Desk
     from visitplan.records.views import VisitView
 
-DEFAULT_LOOKBACK = dt.timedelta(days=30)
 DEFAULT_REFRESH = dt.timedelta(hours=1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -201,6 +202,11 @@ class ClinicCalendar:
     _hours: tuple[Hours | None, ...] = field(init=False)
     _closed: dict[dt.date, str] = field(init=False)
     _years: set[int] = field(init=False, default_factory=set)
+    # The TUI plans in worker threads sharing one calendar: one loads a year while the
+    # others wait, so none sees the year as known before its holidays are in.
+    _loading: threading.Lock = field(
+        init=False, default_factory=threading.Lock, compare=False, repr=False
+    )
     tz: Any = field(init=False)  # pendulum's Timezone, a zoneinfo.ZoneInfo subclass
     zone: ZoneInfo = field(init=False)  # the plain ZoneInfo: stdlib arithmetic on it is fast
 
@@ -231,16 +237,18 @@ class ClinicCalendar:
         return self.closed_because(day) is None
 
     def _load_year(self, year: int) -> None:
-        self._years.add(year)
-        source = self.clinic.holidays
-        if source is None:
-            return
-        import holidays
+        with self._loading:
+            if year in self._years:
+                return
+            source = self.clinic.holidays
+            if source is not None:
+                import holidays
 
-        _import_country_rules(source.country)
-        found = holidays.country_holidays(
-            source.country, subdiv=source.subdivision, years=year, language="en_US"
-        )
-        for day, name in found.items():
-            # An explicit closure's own reason wins over the holiday's name.
-            self._closed.setdefault(day, str(name))
+                _import_country_rules(source.country)
+                found = holidays.country_holidays(
+                    source.country, subdiv=source.subdivision, years=year, language="en_US"
+                )
+                for day, name in found.items():
+                    # An explicit closure's own reason wins over the holiday's name.
+                    self._closed.setdefault(day, str(name))
+            self._years.add(year)

@@ -223,3 +223,52 @@ async def test_every_footer_key_is_in_the_command_palette(tui_clinic: TuiClinic)
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Done", "No-show", "Move", "Cancel", "Date", "Week", "Agenda", "Month"} <= titles
         assert app.screen.query_one(RowList).row_count == 3
+
+
+async def test_the_day_read_ahead_is_on_the_first_screen_without_asking_again(
+    tui_clinic: TuiClinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections.abc import Sequence
+
+    from visitplan.records.views import VisitView
+    from visitplan.tui.app import make_app
+    from visitplan.tui.records_adapter import RecordsData
+
+    desk = tui_clinic.desk()
+    data = RecordsData(desk)
+    data.read_ahead(TODAY).join(timeout=10)
+    asked: list[dt.date] = []
+    agenda = data.agenda
+
+    def counted(first: dt.date, days: int) -> Sequence[VisitView]:
+        asked.append(first)
+        return agenda(first, days)
+
+    monkeypatch.setattr(data, "agenda", counted)
+    app = make_app(data, tui_clinic.clinic, tui_clinic.catalog, today=TODAY, refresh_seconds=3600)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert "Monday 2026-12-14 · today · 3 visits" in screen_text(app)
+            assert TODAY not in asked  # only the days either side were read
+            assert asked
+    finally:
+        desk.close()
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(tui_clinic: TuiClinic) -> None:
+    from visitplan.tui.widgets.footer import Footer
+
+    app = tui_clinic.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(Footer)
+        keys = list(footer.children)
+        assert len(keys) > 5
+        app.screen.refresh_bindings()  # as a focus change does, with the same keys
+        await settle(pilot)
+        assert list(footer.children) == keys
+        await pilot.press("f4")
+        await settle(pilot)
+        month_keys = [str(key.render()) for key in app.screen.query_one(Footer).children]
+        assert any("Prev month" in key for key in month_keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 
 import pytest
@@ -63,3 +64,53 @@ def test_read_ahead_fills_the_first_agenda(
         data.read_ahead(TODAY).join(timeout=10)
         assert [v.mrn for v in data.agenda(TODAY, 1)] == ["P-1001", "P-1002", "P-1003"]
         assert reads == [TODAY]  # read once, ahead of the screen asking
+
+
+def test_read_already_hands_over_the_read_ahead_once(tui_clinic: TuiClinic) -> None:
+    with tui_clinic.desk() as desk:
+        data = RecordsData(desk)
+        assert data.read_already(TODAY) is None  # nothing read ahead
+        data.read_ahead(TODAY).join(timeout=10)
+        assert data.read_already(TODAY + dt.timedelta(days=1)) is None  # another day
+        data.read_ahead(TODAY).join(timeout=10)
+        ready = data.read_already(TODAY)
+        assert ready is not None
+        assert [v.mrn for v in ready] == ["P-1001", "P-1002", "P-1003"]
+        assert data.read_already(TODAY) is None  # later reads go through agenda()
+
+
+def test_a_read_under_way_is_shared_not_repeated(
+    tui_clinic: TuiClinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with tui_clinic.desk() as desk:
+        reads: list[dt.date] = []
+        inside, release, second_asked = threading.Event(), threading.Event(), threading.Event()
+        agenda, data_version = desk.agenda, desk.data_version
+
+        def slow(day: dt.date, days: int = 1, clinician: str | None = None) -> list[VisitView]:
+            reads.append(day)
+            inside.set()
+            release.wait(timeout=10)
+            return agenda(day, days, clinician)
+
+        def version() -> int:
+            if inside.is_set():
+                second_asked.set()
+            return data_version()
+
+        monkeypatch.setattr(desk, "agenda", slow)
+        monkeypatch.setattr(desk, "data_version", version)
+        data = RecordsData(desk)
+        results: list[object] = []
+        first = threading.Thread(target=lambda: results.append(data.agenda(TODAY, 1)))
+        first.start()
+        assert inside.wait(timeout=10)
+        second = threading.Thread(target=lambda: results.append(data.agenda(TODAY, 1)))
+        second.start()
+        assert second_asked.wait(timeout=10)
+        release.set()
+        first.join(timeout=10)
+        second.join(timeout=10)
+        assert reads == [TODAY]
+        assert len(results) == 2
+        assert results[0] is results[1]

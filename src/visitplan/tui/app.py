@@ -22,6 +22,10 @@ REFRESH_SECONDS = 5.0
 class VisitplanApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "visitplan"
+    # Start in the agenda's mode: Textual then builds the agenda as the first screen,
+    # instead of a blank default screen that is switched away from (two more style
+    # passes over the whole app before anything is painted).
+    DEFAULT_MODE = "agenda"
     BINDINGS = [  # noqa: RUF012 (Textual reads this class attribute)
         Binding("f2", "switch_mode('agenda')", "Agenda"),
         Binding("f3", "switch_mode('patients')", "Patients"),
@@ -48,14 +52,11 @@ class VisitplanApp(App[None]):
         self.refresh_seconds = refresh_seconds
         self.sub_title = clinic.name
         from visitplan.tui.screens.agenda import AgendaScreen
-        from visitplan.tui.screens.month import MonthScreen
-        from visitplan.tui.screens.patients import PatientsScreen
-        from visitplan.tui.screens.protocols import ProtocolsScreen
 
         self.add_mode("agenda", AgendaScreen)
-        self.add_mode("patients", PatientsScreen)
-        self.add_mode("month", MonthScreen)
-        self.add_mode("protocols", ProtocolsScreen)
+        self.add_mode("patients", _patients_screen)
+        self.add_mode("month", _month_screen)
+        self.add_mode("protocols", _protocols_screen)
 
     def today(self) -> dt.date:
         """The clinic's today (fixed in tests and screenshots so they stay stable)."""
@@ -64,9 +65,6 @@ class VisitplanApp(App[None]):
         import pendulum
 
         return pendulum.now(self.calendar.tz).date()
-
-    def on_mount(self) -> None:
-        self.switch_mode("agenda")
 
     def open_day(self, day: dt.date) -> None:
         """Show a day's agenda (from the month grid, or go-to-date)."""
@@ -99,6 +97,28 @@ class VisitplanApp(App[None]):
                 help_text,
                 partial(self.call_later, self.run_action, binding.action, active.node),
             )
+
+
+# The other main screens are imported when first shown, not before the agenda's
+# first paint (their modules bring widgets the agenda does not use).
+
+
+def _patients_screen() -> Screen[None]:
+    from visitplan.tui.screens.patients import PatientsScreen
+
+    return PatientsScreen()
+
+
+def _month_screen() -> Screen[None]:
+    from visitplan.tui.screens.month import MonthScreen
+
+    return MonthScreen()
+
+
+def _protocols_screen() -> Screen[None]:
+    from visitplan.tui.screens.protocols import ProtocolsScreen
+
+    return ProtocolsScreen()
 
 
 def make_app(

@@ -69,26 +69,56 @@ class RecordsData:
         # Recent reads, each with the data version it was read at: a read is reused
         # only while nothing in the database has changed since (see ``version``).
         self._recent: OrderedDict[tuple[Any, ...], tuple[int, Any]] = OrderedDict()
+        # Reads under way, by key and version: a second thread asking for the same
+        # waits for the first instead of running the query again (the screen's first
+        # load while the read-ahead is still going; a keypress while the neighbours
+        # are being read). On one interpreter lock, two copies cost twice.
+        self._reading: dict[tuple[Any, ...], threading.Event] = {}
         self._lock = threading.Lock()  # workers read in threads of their own
+        self._ahead: tuple[dt.date, Sequence[VisitView]] | None = None
 
     def _remembered(self, key: tuple[Any, ...], read: Callable[[], T]) -> T:
         version = self.version()
-        with self._lock:
-            found = self._recent.get(key)
-        if found is not None and found[0] == version:
-            return cast(T, found[1])
-        value = read()
-        with self._lock:
-            self._recent[key] = (version, value)
-            while len(self._recent) > _REMEMBERED:
-                self._recent.popitem(last=False)
+        while True:
+            with self._lock:
+                found = self._recent.get(key)
+                if found is not None and found[0] == version:
+                    return cast(T, found[1])
+                under_way = self._reading.get((*key, version))
+                if under_way is None:
+                    self._reading[(*key, version)] = threading.Event()
+                    break
+            under_way.wait()
+            # Read by the other thread (or it failed, and this one tries itself).
+        try:
+            value = read()
+            with self._lock:
+                self._recent[key] = (version, value)
+                while len(self._recent) > _REMEMBERED:
+                    self._recent.popitem(last=False)
+        finally:
+            with self._lock:
+                self._reading.pop((*key, version)).set()
         return value
 
     def read_ahead(self, day: dt.date) -> threading.Thread:
         """Start reading a day's agenda now, while the UI is still being built."""
-        thread = threading.Thread(target=self.agenda, args=(day, 1), daemon=True)
+
+        def read() -> None:
+            visits = self.agenda(day, 1)
+            with self._lock:
+                self._ahead = (day, visits)
+
+        thread = threading.Thread(target=read, daemon=True)
         thread.start()
         return thread
+
+    def read_already(self, day: dt.date) -> Sequence[VisitView] | None:
+        """The day's agenda from ``read_ahead``, if that read has finished (only once:
+        it is as fresh as the launch, which is fresh enough for a first paint)."""
+        with self._lock:
+            ahead, self._ahead = self._ahead, None
+        return ahead[1] if ahead is not None and ahead[0] == day else None
 
     def close(self) -> None:
         self.desk.close()

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
 from visitplan.records.views import VisitView
-from visitplan.tui.screens.forms import GoToDateScreen
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
+from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
 from visitplan.tui.widgets.visits import visit_note, visit_status
 
@@ -24,6 +25,9 @@ EMPTY_DATABASE = (
 
 
 COLUMNS = ("Time", "Patient", "Visit", "Kind", "Status", "Note")
+# Seconds between showing a day and reading the days either side: time enough to
+# paint it, well before a person presses [ or ].
+NEIGHBOURS_AFTER = 0.1
 
 
 def monday_of(day: dt.date) -> dt.date:
@@ -73,6 +77,14 @@ class AgendaScreen(VisitActions):
 
     def reload(self) -> None:
         first, days = self.span()
+        if self.shown_span is None and days == 1:
+            # Read while the app was starting: shown before the first paint, the
+            # screen is drawn once, with its visits, rather than empty and again.
+            # (An empty day goes the usual way: its hint needs the patient count.)
+            ready = self.vp.data.read_already(first)
+            if ready:
+                self._show(first, days, ready, empty=False)
+                return
         self._paint_title(first, days, None)
         self._load(first, days)
 
@@ -82,11 +94,18 @@ class AgendaScreen(VisitActions):
         rows = list(data.agenda(first, days))
         empty = not rows and data.patient_count() == 0
         self.app.call_from_thread(self._show, first, days, rows, empty)
-        # Read the neighbours now, so that [ and ] show them at once.
+
+    @work(thread=True, exclusive=True, group="ahead")
+    def _read_neighbours(self, first: dt.date, days: int) -> None:
+        """Read the days either side, so that [ and ] show them at once."""
+        # Not during the paint of this day: turning rows into views holds the
+        # interpreter lock the paint needs. (Waiting for a refresh is not enough:
+        # while the app starts, Textual holds its first paint back past refreshes.)
+        time.sleep(NEIGHBOURS_AFTER)
         for other in (first + dt.timedelta(days=days), first - dt.timedelta(days=days)):
             if get_current_worker().is_cancelled:
                 return
-            data.agenda(other, days)
+            self.vp.data.agenda(other, days)
 
     def _paint_title(self, first: dt.date, days: int, count: int | None) -> None:
         if days == 1:
@@ -131,6 +150,7 @@ class AgendaScreen(VisitActions):
         note = self.query_one("#agenda-empty", Static)
         note.update(hint)
         note.display = bool(hint)
+        self._read_neighbours(first, days)
 
     def current_visit(self) -> VisitView | None:
         cursor = self.query_one(RowList).cursor
@@ -149,6 +169,8 @@ class AgendaScreen(VisitActions):
         self.reload()
 
     def action_go_to(self) -> None:
+        from visitplan.tui.screens.forms import GoToDateScreen
+
         def chosen(day: dt.date | None) -> None:
             if day is not None:
                 self.show_day(day)

@@ -31,6 +31,7 @@ class ClinicScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._seen_version: int | None = None
+        self._resumed = False
 
     @property
     def vp(self) -> VisitplanApp:
@@ -42,7 +43,14 @@ class ClinicScreen(Screen[None]):
         self.set_interval(self.vp.refresh_seconds, self._tick)
 
     def on_screen_resume(self) -> None:
-        self.reload()
+        # Textual resumes a mode's screen twice when the mode is first switched to
+        # (as the mode starts, then as it becomes current): one read is enough.
+        if not self._resumed:
+            self._resumed = True
+            self.reload()
+
+    def on_screen_suspend(self) -> None:
+        self._resumed = False
 
     def _tick(self) -> None:
         if self.is_current:  # screens out of sight catch up when they are shown again

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Select, Static
+from textual.widgets import Header, Input, Select, Static
 from textual.worker import get_current_worker
 
 from visitplan.domain.engine import Plan
@@ -18,6 +18,7 @@ from visitplan.domain.protocol import course_in_words
 from visitplan.errors import InputError
 from visitplan.tui.parsing import parse_date, parse_time
 from visitplan.tui.screens.base import clinic_app
+from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.plan_table import PlanTable
 
 

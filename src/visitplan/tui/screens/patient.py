@@ -8,12 +8,13 @@ from pathlib import Path
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from visitplan.records.views import VisitView
 from visitplan.tui.data import EnrollmentCard, PatientCard
 from visitplan.tui.screens.forms import ConfirmScreen
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
+from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
 from visitplan.tui.widgets.visits import visit_note, visit_status
 

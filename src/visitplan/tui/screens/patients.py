@@ -8,12 +8,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Key
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from visitplan.records.views import PatientMatch
 from visitplan.tui.screens.agenda import EMPTY_DATABASE
 from visitplan.tui.screens.base import ClinicScreen
 from visitplan.tui.screens.forms import AddPatientScreen, Outcome
+from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
 
 # Enough to fill a tall terminal; typing more narrows it.

@@ -5,12 +5,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from visitplan.catalog import ProtocolFile
 from visitplan.domain.protocol import course_in_words
 from visitplan.tui.screens.base import ClinicScreen
+from visitplan.tui.widgets.footer import Footer
 
 
 def protocol_text(entry: ProtocolFile) -> str:

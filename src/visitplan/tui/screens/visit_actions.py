@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.binding import Binding
 
 from visitplan.records.views import VisitView
 from visitplan.tui.screens.base import ClinicScreen
-from visitplan.tui.screens.forms import ConfirmScreen, DoneScreen, MoveScreen, Outcome
+
+if TYPE_CHECKING:
+    # The forms are imported when first opened, not before the agenda's first paint.
+    from visitplan.tui.screens.forms import Outcome
 
 VISIT_BINDINGS = [
     Binding("d", "done", "Done"),
@@ -40,16 +45,22 @@ class VisitActions(ClinicScreen):
             self.notify(outcome.message)  # the screen re-reads as the form closes
 
     def action_done(self) -> None:
+        from visitplan.tui.screens.forms import DoneScreen
+
         visit = self._open_visit("mark done")
         if visit is not None:
             self.app.push_screen(DoneScreen(visit), self._after_form)
 
     def action_move(self) -> None:
+        from visitplan.tui.screens.forms import MoveScreen
+
         visit = self._open_visit("move")
         if visit is not None:
             self.app.push_screen(MoveScreen(visit), self._after_form)
 
     def action_no_show(self) -> None:
+        from visitplan.tui.screens.forms import ConfirmScreen
+
         visit = self._open_visit("mark as a no-show")
         if visit is None:
             return
@@ -66,6 +77,8 @@ class VisitActions(ClinicScreen):
         self.app.push_screen(ConfirmScreen(question, "No-show"), answered)
 
     def action_cancel_visit(self) -> None:
+        from visitplan.tui.screens.forms import ConfirmScreen
+
         visit = self._open_visit("cancel")
         if visit is None:
             return

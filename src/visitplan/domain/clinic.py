@@ -185,6 +185,25 @@ def parse_clinic(text: str, source: str) -> Clinic:
         raise InputError(f"{source}: {describe_validation(exc)}") from None
 
 
+def as_pendulum(moment: dt.datetime, tz: Any) -> pendulum.DateTime:
+    """``moment``'s wall-clock fields and fold as a pendulum DateTime in ``tz``.
+
+    The zone arithmetic is done on stdlib datetimes, which is several times cheaper;
+    this wraps the result once, for the code that works in pendulum.
+    """
+    return pendulum.DateTime(
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
+        tzinfo=tz,
+        fold=moment.fold,
+    )
+
+
 def default_clinic(timezone: str) -> Clinic:
     """Open Monday to Friday 09:00-17:00 in the given zone, no holidays."""
     return Clinic(name="Clinic", timezone=timezone)

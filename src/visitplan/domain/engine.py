@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pendulum
 
-from visitplan.domain.clinic import ClinicCalendar, Hours
+from visitplan.domain.clinic import ClinicCalendar, Hours, as_pendulum
 from visitplan.domain.protocol import Offset, Protocol, Step, VisitDefinition
 from visitplan.errors import InputError
 
@@ -164,8 +164,8 @@ def plan(
                 target,
                 earliest,
                 latest,
-                _pendulum(begin, calendar),
-                _pendulum(end, calendar),
+                as_pendulum(begin, calendar.tz),
+                as_pendulum(end, calendar.tz),
                 reason,
                 warnings,
                 pinned=step.key in pinned,
@@ -212,19 +212,6 @@ def local_start(calendar: ClinicCalendar, day: dt.date, time: dt.time) -> dt.dat
 def _after(begin: dt.datetime, duration: dt.timedelta, zone: dt.tzinfo) -> dt.datetime:
     """Elapsed time, not wall-clock time: a visit across a DST change still lasts as long."""
     return (begin.astimezone(UTC) + duration).astimezone(zone)
-
-
-def _pendulum(moment: dt.datetime, calendar: ClinicCalendar) -> pendulum.DateTime:
-    return pendulum.DateTime(
-        moment.year,
-        moment.month,
-        moment.day,
-        moment.hour,
-        moment.minute,
-        moment.second,
-        tzinfo=calendar.tz,
-        fold=moment.fold,
-    )
 
 
 def _choose_time(

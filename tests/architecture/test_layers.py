@@ -21,6 +21,13 @@ TUI_MODULES = sorted(
     p.relative_to(ROOT / "src").with_suffix("").as_posix().replace("/", ".")
     for p in (ROOT / "src" / "visitplan" / "tui").rglob("*.py")
 )
+# The feed server and the publisher ask the Desk too; only their own store (the feeds
+# and the publish ledger) speaks SQL.
+SYNC_MODULES = sorted(
+    p.relative_to(ROOT / "src").with_suffix("").as_posix().replace("/", ".")
+    for p in (ROOT / "src" / "visitplan" / "sync").glob("*.py")
+    if p.name != "store.py"
+)
 # The records' tables and the helpers that read them: the TUI asks the Desk instead.
 RECORDS_STORAGE_MODULES = frozenset(
     f"visitplan.records.{name}" for name in ("reading", "schema", "store", "tables")
@@ -94,6 +101,17 @@ def test_tui_module_leaves_sql_to_the_records_layer(module: str) -> None:
         if m.split(".")[0] == "sqlalchemy" or m in RECORDS_STORAGE_MODULES
     )
     assert leaked == []
+
+
+@pytest.mark.parametrize("module", SYNC_MODULES)
+def test_sync_module_leaves_sql_to_the_records_layer(module: str) -> None:
+    leaked = sorted(
+        m
+        for m in imported_by(module)
+        if m.split(".")[0] == "sqlalchemy" or m in RECORDS_STORAGE_MODULES
+    )
+    assert leaked == []
+    assert "visitplan.sync.source" in SYNC_MODULES
 
 
 def test_the_tui_scan_sees_every_screen() -> None:

@@ -1,4 +1,4 @@
-"""Migration 0002 builds exactly the tables that `visitplan.sync.tables` declares."""
+"""Migration 0002 builds exactly the feed and ledger tables that `records.schema` declares."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from visitplan.records.schema import FEEDS, PUBLISHED
 from visitplan.records.store import ensure_schema, make_engine
 from visitplan.records.tables import Base
-from visitplan.sync import tables
 
-MINE = {tables.FeedRow.__tablename__, tables.PublishedObject.__tablename__}
+MINE = {FEEDS.name, PUBLISHED.name}
 
 
 def _about_mine(diff: Any) -> bool:

@@ -106,3 +106,37 @@ AUDIT = Table(
     Column("after", Text),  # JSON object
     Index("ix_audit_mrn", "mrn", "id"),
 )
+
+
+# Feeds and CalDAV publishing (Alembic revision "0002"); ``visitplan.sync.store``
+# reads and writes them. The token itself is never stored, only its SHA-256.
+FEEDS = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scope", String(300), nullable=False),  # 'clinic', 'clinician:NAME', 'patient:MRN'
+    Column("audience", String(20), nullable=False),
+    Column("privacy", String(20), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("revoked_at", DateTime),
+    Column("revoked_by", String(200)),
+)
+
+# One calendar object as this program last wrote it to one CalDAV calendar. The
+# fingerprint hashes the visit's revision and the export settings, so an unchanged
+# visit is recognised without serializing it again.
+PUBLISHED = Table(
+    "published_objects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("calendar_url", String(1000), nullable=False),
+    Column("uid", String(200), nullable=False),
+    Column("href", Text, nullable=False),
+    Column("etag", String(200)),
+    Column("sequence", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("published_at", DateTime, nullable=False),
+    UniqueConstraint("calendar_url", "uid"),
+)

@@ -1,8 +1,8 @@
 """The records' tables on a declarative ``Base``, for other areas and for Alembic.
 
-Other areas add their own tables on this ``Base`` (and their own Alembic revisions
-after "0001"); its metadata is the records' own (``visitplan.records.schema``), so
-one ``Base.metadata`` describes the whole database.
+Its metadata is the records' own (``visitplan.records.schema``, where every table
+is declared in SQLAlchemy Core), so one ``Base.metadata`` describes the whole
+database, the feeds and the publish ledger included.
 """
 
 from __future__ import annotations
@@ -37,3 +37,11 @@ class Visit(Base):
 
 class AuditEntry(Base):
     __table__ = schema.AUDIT
+
+
+class Feed(Base):
+    __table__ = schema.FEEDS
+
+
+class PublishedObject(Base):
+    __table__ = schema.PUBLISHED

@@ -148,3 +148,19 @@ class ImportReport:
     patients: int
     enrollments: int
     visits: int
+
+
+@dataclass(frozen=True, slots=True)
+class VisitStamp:
+    """The few columns every change of a visit moves, for telling a changed visit from
+    an unchanged one without reading it whole (CalDAV publishing)."""
+
+    uid: str
+    sequence: int
+    revision: int
+    updated_at: dt.datetime
+    snapshot_id: int
+    protocol_id: str
+    mrn: str
+    patient_revision: int
+    patient_updated_at: dt.datetime

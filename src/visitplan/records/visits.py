@@ -11,10 +11,10 @@ import pendulum
 from sqlalchemy import Connection
 
 from visitplan.errors import InputError
-from visitplan.records import summaries
+from visitplan.records import calendar_reads, summaries
 from visitplan.records.desk_base import DeskBase
 from visitplan.records.reading import ENROLLMENTS, VISITS, to_utc, visit_query, visit_views
-from visitplan.records.views import VisitView
+from visitplan.records.views import VisitStamp, VisitView
 
 
 class VisitRecords(DeskBase):
@@ -74,6 +74,22 @@ class VisitRecords(DeskBase):
     def visits_per_day(self, first: dt.date, last: dt.date) -> dict[dt.date, int]:
         """Visits not cancelled per local day, both ends included; empty days left out."""
         return summaries.visits_per_day(self, first, last)
+
+    def visit_stamps(
+        self, since: dt.date, *, mrn: str | None = None, clinician: str | None = None
+    ) -> list[VisitStamp]:
+        """``visits(since=...)``'s visits as the few columns that every change moves."""
+        return calendar_reads.visit_stamps(self, since, mrn=mrn, clinician=clinician)
+
+    def course_titles(
+        self, protocol_ids: Collection[str], mrn: str | None = None
+    ) -> dict[str, str]:
+        """Each protocol's title as its newest course was planned with (of ``mrn``)."""
+        return calendar_reads.course_titles(self, protocol_ids, mrn)
+
+    def last_change(self) -> dt.datetime | None:
+        """When the records last changed, as aware UTC (None: never)."""
+        return calendar_reads.last_change(self)
 
     def _visit(self, c: Connection, visit_id: int) -> VisitView:
         return visit_views(c, [self._visit_row(c, visit_id)], self._snapshots, self.calendar.tz)[0]

@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from icalendar import vDuration
-from sqlalchemy import func, select
 
 from visitplan.domain.ical import CalendarVisit, ExportOptions, build_calendar, calendar_bytes
 from visitplan.exporting import from_view, from_views
@@ -23,7 +22,7 @@ from visitplan.sync.store import FeedStore
 
 if TYPE_CHECKING:
     from visitplan.records.operations import Desk
-    from visitplan.records.views import VisitView
+    from visitplan.records.views import VisitStamp, VisitView
 
 DEFAULT_REFRESH = dt.timedelta(hours=1)
 
@@ -38,30 +37,14 @@ def scope_views(desk: Desk, scope: FeedScope, since: dt.date) -> list[VisitView]
 
 
 def titles_of(desk: Desk, views: list[VisitView]) -> dict[str, str]:
-    """``exporting.course_titles``, read without building every enrollment's view.
-
-    For a clinician's year that function builds 10,000 enrollment views (a third of
-    a re-publish's time); this asks for two columns of the same query, in the same
-    order, so the same title wins. tests/sync/test_feeds_e2e.py keeps the two equal.
-    """
+    """``exporting.course_titles``, read without building every enrollment's view
+    (tests/sync/test_feeds_e2e.py keeps the two equal)."""
     return _titles(desk, {v.protocol_id for v in views}, {v.mrn for v in views})
 
 
 def _titles(desk: Desk, wanted: set[str], mrns: set[str]) -> dict[str, str]:
-    from visitplan.records.reading import ENROLLMENTS, PATIENTS, SNAPSHOTS, enrollment_query
-
-    if not wanted:
-        return {}
-    query = (
-        enrollment_query()
-        .with_only_columns(SNAPSHOTS.c.protocol_id, SNAPSHOTS.c.title)
-        .where(SNAPSHOTS.c.protocol_id.in_(wanted))
-        .order_by(ENROLLMENTS.c.start_date, ENROLLMENTS.c.id)
-    )
-    if len(mrns) == 1:
-        query = query.where(PATIENTS.c.mrn == next(iter(mrns)))
-    with desk.engine.connect() as connection:
-        return {row.protocol_id: row.title for row in connection.execute(query)}
+    # One patient's feed: that patient's courses decide, as in their own export.
+    return desk.course_titles(wanted, next(iter(mrns)) if len(mrns) == 1 else None)
 
 
 def calendar_visits(desk: Desk, scope: FeedScope, since: dt.date) -> list[CalendarVisit]:
@@ -78,15 +61,6 @@ def export_options(desk: Desk, settings: FeedSettings) -> ExportOptions:
     return ExportOptions(audience=settings.audience, privacy=settings.privacy, name=name)
 
 
-def last_change(desk: Desk) -> dt.datetime | None:
-    """When the records last changed (the newest audit entry), as aware UTC."""
-    from visitplan.records.reading import AUDIT
-
-    with desk.engine.connect() as connection:
-        stored = connection.execute(select(func.max(AUDIT.c.at))).scalar_one()
-    return None if stored is None else stored.replace(tzinfo=dt.UTC)
-
-
 def feed_body(
     desk: Desk, settings: FeedSettings, since: dt.date, refresh: dt.timedelta = DEFAULT_REFRESH
 ) -> tuple[bytes, dt.datetime]:
@@ -101,7 +75,7 @@ def feed_body(
     calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", vDuration(refresh))
     window_start = dt.datetime(since.year, since.month, since.day, tzinfo=dt.UTC)
-    changed = last_change(desk)
+    changed = desk.last_change()
     modified = max(changed, window_start) if changed else window_start
     return calendar_bytes(calendar), modified
 
@@ -135,7 +109,7 @@ def calendar_objects(desk: Desk, settings: FeedSettings, since: dt.date) -> list
     options = export_options(desk, settings)
     base = f"{desk.clinic.model_dump_json()}|{options!r}|{sorted(titles.items())!r}"
 
-    def fingerprint(row: Any) -> str:
+    def fingerprint(row: VisitStamp) -> str:
         stamp = (
             f"{base}|{row.uid}|{row.revision}|{row.updated_at}|{row.patient_revision}|"
             f"{row.patient_updated_at}|{row.snapshot_id}"
@@ -155,40 +129,13 @@ def calendar_objects(desk: Desk, settings: FeedSettings, since: dt.date) -> list
     return [CalendarObject(r.uid, r.sequence, fingerprint(r), renderer(r.uid)) for r in rows]
 
 
-def _visit_stamps(desk: Desk, scope: FeedScope, since: dt.date) -> list[Any]:
+def _visit_stamps(desk: Desk, scope: FeedScope, since: dt.date) -> list[VisitStamp]:
     """The scope's visits as ``scope_views`` chooses them, a few columns each."""
-    import pendulum
-
-    from visitplan.records.reading import ENROLLMENTS, PATIENTS, SNAPSHOTS, VISITS, to_utc
-
-    midnight = pendulum.datetime(since.year, since.month, since.day, tz=desk.calendar.tz)
-    query = (
-        select(
-            VISITS.c.uid,
-            VISITS.c.sequence,
-            VISITS.c.revision,
-            VISITS.c.updated_at,
-            ENROLLMENTS.c.snapshot_id,
-            SNAPSHOTS.c.protocol_id,
-            PATIENTS.c.mrn,
-            PATIENTS.c.revision.label("patient_revision"),
-            PATIENTS.c.updated_at.label("patient_updated_at"),
-        )
-        .select_from(
-            VISITS.join(ENROLLMENTS, VISITS.c.enrollment_id == ENROLLMENTS.c.id)
-            .join(PATIENTS, ENROLLMENTS.c.patient_id == PATIENTS.c.id)
-            .join(SNAPSHOTS, ENROLLMENTS.c.snapshot_id == SNAPSHOTS.c.id)
-        )
-        .where(VISITS.c.start_at >= to_utc(midnight))
-        .order_by(VISITS.c.start_at, VISITS.c.id)
-    )
     if scope.kind == "patient":
-        desk.patient(scope.value)  # an unknown MRN is an error, as in scope_views
-        query = query.where(PATIENTS.c.mrn == scope.value)
-    elif scope.kind == "clinician":
-        query = query.where(ENROLLMENTS.c.clinician == scope.value)
-    with desk.engine.connect() as connection:
-        return list(connection.execute(query))
+        return desk.visit_stamps(since, mrn=scope.value)
+    if scope.kind == "clinician":
+        return desk.visit_stamps(since, clinician=scope.value)
+    return desk.visit_stamps(since)
 
 
 def open_desk_from(

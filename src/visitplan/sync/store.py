@@ -1,14 +1,14 @@
-"""Feeds and the publish ledger in the database (the tables of ``sync.tables``)."""
+"""Feeds and the publish ledger in the database (``records.schema.FEEDS``, ``PUBLISHED``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 
 from visitplan.errors import InputError
-from visitplan.sync import tables
+from visitplan.records.schema import FEEDS, PUBLISHED
 from visitplan.sync.feeds import (
     Audience,
     Feed,
@@ -19,9 +19,6 @@ from visitplan.sync.feeds import (
     token_hash,
 )
 from visitplan.sync.publish import Published
-
-FEEDS: Table = cast(Table, tables.FeedRow.__table__)
-PUBLISHED: Table = cast(Table, tables.PublishedObject.__table__)
 
 
 def _utc_now() -> dt.datetime:

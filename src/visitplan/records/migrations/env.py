@@ -1,18 +1,11 @@
-"""Alembic environment: the records' Base plus any other area's tables on it."""
+"""Alembic environment: every table, on the records' Base."""
 
 from __future__ import annotations
-
-import importlib
-import importlib.util
 
 from alembic import context
 from sqlalchemy import create_engine
 
 from visitplan.records.tables import Base
-
-# The feeds/CalDAV area keeps its tables on the same Base in its own module.
-if importlib.util.find_spec("visitplan.sync") and importlib.util.find_spec("visitplan.sync.tables"):
-    importlib.import_module("visitplan.sync.tables")
 
 target_metadata = Base.metadata
 

@@ -60,3 +60,15 @@ def add_lookback_option(parser: argparse.ArgumentParser, what: str) -> None:
         metavar="N",
         help=f"{what} (default {LOOKBACK_DAYS})",
     )
+
+
+def add_change_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """ID, --if-revision and --json: how a change to one stored ``what`` is asked for."""
+    parser.add_argument("id", type=positive_int, metavar="ID")
+    parser.add_argument(
+        "--if-revision",
+        type=positive_int,
+        metavar="N",
+        help=f"refuse if the {what} changed since revision N was read",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from typing import Any
 
-from visitplan.cli.args import date_arg, positive_int, time_arg
+from visitplan.cli.args import add_change_options, date_arg, positive_int, time_arg
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -40,14 +40,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     withdraw = actions.add_parser(
         "withdraw", parents=[common], help="end a course; its open visits are cancelled"
     )
-    withdraw.add_argument("id", type=positive_int, metavar="ID")
-    withdraw.add_argument(
-        "--if-revision",
-        type=positive_int,
-        metavar="N",
-        help="refuse if the course changed since revision N was read",
-    )
-    withdraw.add_argument("--json", action="store_true", help="print one JSON object")
+    add_change_options(withdraw, "course")
     withdraw.set_defaults(run=run_withdraw)
 
 

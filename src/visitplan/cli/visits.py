@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from typing import Any
 
-from visitplan.cli.args import positive_int
+from visitplan.cli.args import add_change_options
 
 
 def datetime_arg(text: str) -> dt.datetime:
@@ -59,14 +59,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         (missed, run_missed),
         (cancel, run_cancel),
     ):
-        action.add_argument("id", type=positive_int, metavar="ID")
-        action.add_argument(
-            "--if-revision",
-            type=positive_int,
-            metavar="N",
-            help="refuse if the visit changed since revision N was read",
-        )
-        action.add_argument("--json", action="store_true", help="print one JSON object")
+        add_change_options(action, "visit")
         action.set_defaults(run=handler)
 
 

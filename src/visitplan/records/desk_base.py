@@ -93,17 +93,29 @@ class DeskBase:
             raise store.unreachable(self.engine, exc) from None
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One write transaction (on SQLite it takes the write lock at once)."""
+    def write(self, *, dry_run: bool = False) -> Iterator[Connection]:
+        """One write transaction (on SQLite it takes the write lock at once).
+
+        ``dry_run`` runs the same statements and rolls them back: a form's check is
+        the operation itself, so what it accepts the save accepts too.
+        """
         try:
             with self.engine.connect() as connection:
                 connection.execution_options(**{store.WRITE: True})
-                with connection.begin():
+                transaction = connection.begin()
+                try:
                     if connection.dialect.name == "postgresql":
                         # One writer at a time, as SQLite's BEGIN IMMEDIATE gives: two
                         # workstations must not both book the last free slot.
                         connection.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK)))
                     yield connection
+                except BaseException:
+                    transaction.rollback()
+                    raise
+                if dry_run:
+                    transaction.rollback()
+                else:
+                    transaction.commit()
         except IntegrityError as exc:
             raise InputError(
                 f"not saved: the change conflicts with stored records ({_first(exc)})"

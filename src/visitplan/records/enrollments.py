@@ -47,11 +47,13 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
         start: dt.date,
         time: dt.time = DEFAULT_TIME,
         clinician: str | None = None,
+        *,
+        dry_run: bool = False,
     ) -> EnrollmentDetail:
         """Plan the course against the calendar and the bookings, and keep it."""
         entry = self.catalog.get(protocol_id)
         clinician = (clinician or "").strip() or None
-        with self.write() as c:
+        with self.write(dry_run=dry_run) as c:
             patient = self._patient_row(c, mrn)
             snapshot_id = self.snapshot_id(c, entry)
             result = self.plan_course(c, entry.protocol, start, time)
@@ -97,10 +99,10 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
             return self._detail(c, enrollment_id, ())
 
     def withdraw(
-        self, enrollment_id: int, expected_revision: int | None = None
+        self, enrollment_id: int, expected_revision: int | None = None, *, dry_run: bool = False
     ) -> EnrollmentDetail:
         """End a course: its open visits are cancelled (and kept, for the calendars)."""
-        with self.write() as c:
+        with self.write(dry_run=dry_run) as c:
             row = self._enrollment_row(c, enrollment_id)
             if row.status == "withdrawn":
                 raise InputError(f"enrollment {enrollment_id} is already withdrawn")

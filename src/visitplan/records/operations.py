@@ -59,13 +59,18 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
     # -- visits: changing -------------------------------------------------------
 
     def complete_visit(
-        self, visit_id: int, at: dt.datetime | None = None, expected_revision: int | None = None
+        self,
+        visit_id: int,
+        at: dt.datetime | None = None,
+        expected_revision: int | None = None,
+        *,
+        dry_run: bool = False,
     ) -> VisitChange:
         """Done, at ``at`` (default now). A different day carries the visit's open
         dependents along, as the protocol anchors them."""
         from visitplan.records import rescheduling
 
-        return rescheduling.complete(self, visit_id, at, expected_revision)
+        return rescheduling.complete(self, visit_id, at, expected_revision, dry_run)
 
     def move_visit(
         self,
@@ -74,6 +79,7 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
         *,
         force: bool = False,
         expected_revision: int | None = None,
+        dry_run: bool = False,
     ) -> VisitChange:
         """Booked at ``to`` (naive: clinic time), or the nearest free time that day.
 
@@ -81,19 +87,23 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
         then recorded as a deviation. A missed visit moved is owed again."""
         from visitplan.records import rescheduling
 
-        return rescheduling.move(self, visit_id, to, force, expected_revision)
+        return rescheduling.move(self, visit_id, to, force, expected_revision, dry_run)
 
-    def miss_visit(self, visit_id: int, expected_revision: int | None = None) -> VisitChange:
+    def miss_visit(
+        self, visit_id: int, expected_revision: int | None = None, *, dry_run: bool = False
+    ) -> VisitChange:
         """A no-show: kept on record and counted; the step stays owed (move or cancel it)."""
         from visitplan.records import rescheduling
 
-        return rescheduling.miss(self, visit_id, expected_revision)
+        return rescheduling.miss(self, visit_id, expected_revision, dry_run)
 
-    def cancel_visit(self, visit_id: int, expected_revision: int | None = None) -> VisitChange:
+    def cancel_visit(
+        self, visit_id: int, expected_revision: int | None = None, *, dry_run: bool = False
+    ) -> VisitChange:
         """Cancelled and kept (calendars need the cancellation)."""
         from visitplan.records import rescheduling
 
-        return rescheduling.cancel(self, visit_id, expected_revision)
+        return rescheduling.cancel(self, visit_id, expected_revision, dry_run)
 
     # -- history, import, backup ------------------------------------------------
 

@@ -24,9 +24,11 @@ class PatientRecords(DeskBase):
         phone: str | None = None,
         email: str | None = None,
         notes: str = "",
+        *,
+        dry_run: bool = False,
     ) -> PatientView:
         fields = check_patient(mrn, name, phone, email)
-        with self.write() as c:
+        with self.write(dry_run=dry_run) as c:
             if c.execute(select(PATIENTS.c.id).where(PATIENTS.c.mrn == fields["mrn"])).first():
                 raise InputError(f"MRN {fields['mrn']!r} already exists")
             now = self._stamp()
@@ -64,9 +66,10 @@ class PatientRecords(DeskBase):
         email: str | None = None,
         notes: str | None = None,
         expected_revision: int | None = None,
+        dry_run: bool = False,
     ) -> PatientView:
         """Change the given fields (None: unchanged; "" clears phone or e-mail)."""
-        with self.write() as c:
+        with self.write(dry_run=dry_run) as c:
             row = self._patient_row(c, mrn)
             fields = check_patient(
                 mrn,

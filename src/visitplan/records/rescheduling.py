@@ -27,9 +27,9 @@ if TYPE_CHECKING:
 
 
 def complete(
-    desk: Desk, visit_id: int, at: dt.datetime | None, expected: int | None
+    desk: Desk, visit_id: int, at: dt.datetime | None, expected: int | None, dry_run: bool
 ) -> VisitChange:
-    with desk.write() as c:
+    with desk.write(dry_run=dry_run) as c:
         row = desk._visit_row(c, visit_id)
         _require(row, ("scheduled", "missed"), "marked done")
         seen = _seen(row, expected)
@@ -59,9 +59,9 @@ def complete(
 
 
 def move(
-    desk: Desk, visit_id: int, to: dt.datetime, force: bool, expected: int | None
+    desk: Desk, visit_id: int, to: dt.datetime, force: bool, expected: int | None, dry_run: bool
 ) -> VisitChange:
-    with desk.write() as c:
+    with desk.write(dry_run=dry_run) as c:
         row = desk._visit_row(c, visit_id)
         _require(row, ("scheduled", "missed"), "moved")
         seen = _seen(row, expected)
@@ -101,8 +101,8 @@ def move(
         return _result(desk, c, visit_id, moved, warnings)
 
 
-def miss(desk: Desk, visit_id: int, expected: int | None) -> VisitChange:
-    with desk.write() as c:
+def miss(desk: Desk, visit_id: int, expected: int | None, dry_run: bool) -> VisitChange:
+    with desk.write(dry_run=dry_run) as c:
         row = desk._visit_row(c, visit_id)
         _require(row, ("scheduled",), "marked missed")
         now = desk._stamp()
@@ -119,8 +119,8 @@ def miss(desk: Desk, visit_id: int, expected: int | None) -> VisitChange:
         return _result(desk, c, visit_id, [], ())
 
 
-def cancel(desk: Desk, visit_id: int, expected: int | None) -> VisitChange:
-    with desk.write() as c:
+def cancel(desk: Desk, visit_id: int, expected: int | None, dry_run: bool) -> VisitChange:
+    with desk.write(dry_run=dry_run) as c:
         row = desk._visit_row(c, visit_id)
         _require(row, ("scheduled", "missed"), "cancelled")
         desk.change_visit(

@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(run(args))
     except InputError as exc:
-        print(f"visitplan: {exc.message}", file=sys.stderr)
+        print(f"visitplan: {exc.cli_message}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         return 130

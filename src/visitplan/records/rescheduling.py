@@ -110,9 +110,8 @@ def cancel(desk: Desk, visit_id: int, expected: int | None, dry_run: bool) -> Vi
 
 def require(row: Any, allowed: tuple[str, ...], what: str, name: str) -> None:
     if row.status not in allowed:
-        raise InputError(
-            f"{name} is {row.status}; only a {' or '.join(allowed)} visit can be {what}"
-        )
+        words = ", ".join(allowed[:-1]) + " or " + allowed[-1] if len(allowed) > 1 else allowed[0]
+        raise InputError(f"{name} is {row.status}; only a {words} visit can be {what}")
 
 
 def local(moment: dt.datetime, tz: Any) -> pendulum.DateTime:

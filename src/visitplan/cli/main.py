@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "patients",
     "courses",
     "visits",
+    "worklist",
     "agenda",
     "admin",
     "tui_command",

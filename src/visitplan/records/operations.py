@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -27,6 +28,9 @@ from visitplan.records.patients import PatientRecords, check_patient
 from visitplan.records.reading import AUDIT, history_entry
 from visitplan.records.views import HistoryEntry, ImportReport, VisitChange
 from visitplan.records.visits import VisitRecords
+
+if TYPE_CHECKING:
+    from visitplan.records.worklist import WorkItem
 
 __all__ = ["DEFAULT_TIME", "STALE", "WRITE_LOCK", "Desk", "check_patient", "open_desk"]
 
@@ -119,6 +123,13 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
         from visitplan.records import outcomes
 
         return outcomes.reopen(self, visit_id, expected_revision, dry_run)
+
+    def worklist(self) -> list[WorkItem]:
+        """Open visits that need someone (overdue, owed, on a closed day, outside their
+        window), each with what to do, in time order."""
+        from visitplan.records.worklist import worklist
+
+        return worklist(self)
 
     # -- history, import, backup ------------------------------------------------
 

@@ -5,7 +5,7 @@
 ``desk``) runs twice. The PostgreSQL server is the one VISITPLAN_TEST_PG_URL names;
 without it, a throwaway server started for the session (tests/support/pg_server.py)
 wherever PostgreSQL's server programs are installed; else those tests are skipped,
-saying why.
+saying why (or failing, where VISITPLAN_TEST_PG_REQUIRED is set, as in CI).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from visitplan.domain.clinic import Clinic
 from visitplan.records.operations import Desk, open_desk
 
 PG_ENV = "VISITPLAN_TEST_PG_URL"
+# Set by .ci/run: there, PostgreSQL tests that cannot run are a failure, not a skip.
+PG_REQUIRED_ENV = "VISITPLAN_TEST_PG_REQUIRED"
 NO_PG = (
     f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) "
     "or PostgreSQL's server programs (initdb, pg_ctl; Debian: apt-get install postgresql), "
@@ -49,6 +51,8 @@ def pg_server_url() -> Iterator[str]:
         return
     bindir = find_bindir()
     if bindir is None:
+        if os.environ.get(PG_REQUIRED_ENV):
+            pytest.fail(f"{NO_PG} ({PG_REQUIRED_ENV} is set)")
         pytest.skip(NO_PG)
     with throwaway_server(bindir) as url:
         yield url

@@ -34,6 +34,8 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_import_adds_patients_and_courses(desk: Desk, tmp_path: Path) -> None:
+    desk.add_clinician("Dr A")
+    desk.add_clinician("Dr B")
     report = desk.import_csv(write(tmp_path, GOOD))
     assert (report.patients, report.enrollments, report.visits) == (3, 3, 7 + 4 + 7)
     assert [p.mrn for p in desk.patients()] == ["P1", "P2", "P3"]
@@ -88,7 +90,6 @@ KILLED_IMPORT = """
 import sys
 from pathlib import Path
 from visitplan.catalog import ProtocolCatalog, protocol_dirs
-from visitplan.domain.clinic import default_clinic
 from visitplan.records import operations
 
 original = operations.Desk.visit_rows
@@ -99,7 +100,7 @@ def slow_rows(self, *args, **kwargs):
     time.sleep(60)
     return original(self, *args, **kwargs)
 operations.Desk.visit_rows = slow_rows
-desk = operations.open_desk(sys.argv[1], default_clinic("Asia/Seoul"),
+desk = operations.open_desk(sys.argv[1], None,
                             ProtocolCatalog(protocol_dirs(env={})), "crash-test")
 desk.import_csv(Path(sys.argv[2]))
 """
@@ -110,6 +111,8 @@ def test_killed_import_leaves_the_database_as_it_was(
 ) -> None:
     with open_desk(db_url, seoul_clinic, catalog, "tester") as desk:
         desk.add_patient("P0", "Synthetic Before")
+        desk.add_clinician("Dr A")
+        desk.add_clinician("Dr B")
         before = desk.data_version()
     csv_path = write(tmp_path, GOOD)
     marker = tmp_path / "inside-transaction"

@@ -43,6 +43,7 @@ class Row:
     start: dt.date | None
     time: dt.time
     clinician: str | None
+    clinician_id: int | None = None
 
 
 def read_rows(desk: Desk, path: Path) -> list[Row]:
@@ -103,6 +104,13 @@ def read_rows(desk: Desk, path: Path) -> list[Row]:
             raise InputError(
                 f"{where}, column protocol: a start, time or clinician needs a protocol"
             )
+        clinician = clinician_id = None
+        if cell.get("clinician"):
+            try:
+                who = desk.state.clinician(cell["clinician"])
+            except InputError as exc:
+                raise InputError(f"{where}, column clinician: {exc.message}") from None
+            clinician, clinician_id = who.name, who.id
         rows.append(
             Row(
                 index,
@@ -111,7 +119,8 @@ def read_rows(desk: Desk, path: Path) -> list[Row]:
                 protocol,
                 start,
                 time,
-                cell.get("clinician") or None,
+                clinician,
+                clinician_id,
             )
         )
     if not rows:
@@ -132,12 +141,12 @@ def import_csv(desk: Desk, path: Path) -> ImportReport:
                 continue
             if row.protocol.id not in snapshots:
                 snapshots[row.protocol.id] = desk.snapshot_id(c, row.protocol)
-            courses.append((row, ledger.plan(row.protocol, row.start, row.time)))
+            courses.append((row, ledger.plan(row.protocol, row.start, row.time, row.clinician_id)))
         enrollment_ids = _enrollments(c, courses, ids, snapshots, now)
         visits: list[dict[str, Any]] = []
         entries = []
         for (row, result), enrollment_id in zip(courses, enrollment_ids, strict=True):
-            visits += desk.visit_rows(enrollment_id, result, now)
+            visits += desk.visit_rows(enrollment_id, result, now, clinician_id=row.clinician_id)
             assert row.protocol is not None
             entries.append(
                 audit.entry(
@@ -245,7 +254,7 @@ def _enrollments(
                 "snapshot_id": snapshots[row.protocol.id],
                 "start_date": row.start,
                 "visit_time": f"{row.time:%H:%M}",
-                "clinician": row.clinician,
+                "clinician_id": row.clinician_id,
                 "status": "active",
                 "revision": 1,
                 "created_at": now,
@@ -291,8 +300,10 @@ class _Ledger:
                     (start.timestamp(), end.timestamp(), Booking(start, end))
                 )
 
-    def plan(self, protocol: ProtocolFile, start: dt.date, time: dt.time) -> Plan:
-        calendar = self.desk.calendar
+    def plan(
+        self, protocol: ProtocolFile, start: dt.date, time: dt.time, clinician_id: int | None
+    ) -> Plan:
+        calendar = self.desk.calendar_for(clinician_id)
         capacity = calendar.clinic.capacity
         rough = plan(protocol.protocol, calendar, start, time)
         needed: list[Booking] = []

@@ -61,13 +61,14 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
     def complete_visit(
         self,
         visit_id: int,
-        at: dt.datetime | None = None,
+        at: dt.date | None = None,
         expected_revision: int | None = None,
         *,
         dry_run: bool = False,
     ) -> VisitChange:
-        """Done, at ``at`` (default now). A different day carries the visit's open
-        dependents along, as the protocol anchors them."""
+        """Done, at ``at`` (default now; a plain date: the visit's own time that day).
+        A different day carries the visit's open dependents along, as the protocol
+        anchors them."""
         from visitplan.records import rescheduling
 
         return rescheduling.complete(self, visit_id, at, expected_revision, dry_run)
@@ -75,13 +76,14 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
     def move_visit(
         self,
         visit_id: int,
-        to: dt.datetime,
+        to: dt.date,
         *,
         force: bool = False,
         expected_revision: int | None = None,
         dry_run: bool = False,
     ) -> VisitChange:
-        """Booked at ``to`` (naive: clinic time), or the nearest free time that day.
+        """Booked at ``to`` (naive: clinic time; a plain date: the visit's own time
+        that day), or the nearest free time that day.
 
         Outside the window or on a closed day it is refused unless ``force``, and
         then recorded as a deviation. A missed visit moved is owed again."""

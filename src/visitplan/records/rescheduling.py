@@ -17,6 +17,7 @@ import pendulum
 from sqlalchemy import Connection, select, update
 
 from visitplan.domain.engine import plan
+from visitplan.domain.limits import visit_moment
 from visitplan.domain.protocol import Offset, Protocol, Window, dependents
 from visitplan.errors import InputError
 from visitplan.records.reading import PATIENTS, VISITS, from_utc, to_utc, visit_query
@@ -27,13 +28,14 @@ if TYPE_CHECKING:
 
 
 def complete(
-    desk: Desk, visit_id: int, at: dt.datetime | None, expected: int | None, dry_run: bool
+    desk: Desk, visit_id: int, at: dt.date | None, expected: int | None, dry_run: bool
 ) -> VisitChange:
     with desk.write(dry_run=dry_run) as c:
         row = desk._visit_row(c, visit_id)
         _require(row, ("scheduled", "missed"), "marked done")
         seen = _seen(row, expected)
         tz = desk.calendar.tz
+        at = None if at is None else visit_moment(at, from_utc(row.start_at, tz))
         actual = desk.now() if at is None else _local(at, tz)
         if actual > desk.now().add(minutes=1):
             raise InputError(f"visit {visit_id}: {actual:%Y-%m-%d %H:%M} is in the future")
@@ -59,14 +61,14 @@ def complete(
 
 
 def move(
-    desk: Desk, visit_id: int, to: dt.datetime, force: bool, expected: int | None, dry_run: bool
+    desk: Desk, visit_id: int, to: dt.date, force: bool, expected: int | None, dry_run: bool
 ) -> VisitChange:
     with desk.write(dry_run=dry_run) as c:
         row = desk._visit_row(c, visit_id)
         _require(row, ("scheduled", "missed"), "moved")
         seen = _seen(row, expected)
         tz = desk.calendar.tz
-        asked = _local(to, tz)
+        asked = _local(visit_moment(to, from_utc(row.start_at, tz)), tz)
         day = asked.date()
         problems = []
         if not row.earliest <= day <= row.latest:

@@ -193,7 +193,7 @@ class Protocol(_Strict):
             end = reach[step.key] + step.definition.window.after
             if end > limits.MAX_COURSE_DAYS:
                 raise ValueError(
-                    f"{step.key} ends up to {end:,} days after the start of the course "
+                    f"visit {step.key} may end {end:,} days after the start of the course "
                     f"(a month counted as {limits.MONTH_DAYS} days, with its window); "
                     f"a course may span at most {limits.MAX_COURSE_DAYS:,} days"
                 )
@@ -350,7 +350,18 @@ def load_toml(text: str, source: str) -> dict[str, Any]:
 
 def describe_validation(exc: ValidationError) -> str:
     """The first pydantic error as 'field.path: what is wrong'."""
-    error = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # A list whose items failed is also reported as too short ("0 items after
+    # validation"): not a problem of its own.
+    errors = [
+        e
+        for e in errors
+        if not (
+            e["type"] == "too_short"
+            and any(o is not e and o["loc"][: len(e["loc"])] == e["loc"] for o in errors)
+        )
+    ]
+    error = errors[0]
     path = ""
     for part in error["loc"]:
         if isinstance(part, int):
@@ -362,7 +373,7 @@ def describe_validation(exc: ValidationError) -> str:
         message = "unknown field"
     elif error["type"] == "missing":
         message = "missing field"
-    extra = len(exc.errors()) - 1
+    extra = len(errors) - 1
     more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
     return f"{path}: {message}{more}" if path else f"{message}{more}"
 

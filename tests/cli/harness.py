@@ -10,8 +10,9 @@ import io
 import os
 import shutil
 import sqlite3
-from collections.abc import Sequence
-from contextlib import redirect_stderr, redirect_stdout
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from unittest import mock
 
@@ -20,7 +21,11 @@ from visitplan.cli.main import main
 
 
 def run_main(argv: Sequence[str], env: dict[str, str] | None = None) -> Result:
-    out, err = io.StringIO(), io.StringIO()
+    # Standard output with a byte buffer beneath, as a real one has (`plan --ics`
+    # writes the calendar's bytes to it).
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=True)
+    err = io.StringIO()
     environment = {"VISITPLAN_DEBUG": "1", **(env or {})}
     with (
         mock.patch.dict(os.environ, environment),
@@ -31,7 +36,8 @@ def run_main(argv: Sequence[str], env: dict[str, str] | None = None) -> Result:
             status = main(list(argv))
         except SystemExit as exc:  # argparse: --help, or a bad argument
             status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    return Result(status, out.getvalue(), err.getvalue())
+    out.flush()
+    return Result(status, raw.getvalue().decode("utf-8"), err.getvalue())
 
 
 def assert_ok_or_one_line(result: Result) -> None:
@@ -57,16 +63,25 @@ def dump(url: str) -> list[str]:
         connection.close()
 
 
-def copy_database(template: str, target: Path) -> str:
-    """A fresh copy of a closed SQLite database (with its -wal, should one be left)."""
+@contextmanager
+def database_copy(template: str, folder: Path) -> Iterator[str]:
+    """A fresh copy of a closed SQLite database, under a name of its own, removed after.
+
+    Never the same file twice: a command may leave its engine's connections open until
+    the process ends (harmless in a real process), and SQLite in one process must not
+    see a file it still has open replaced under it.
+    """
     source = db_path(template)
-    for suffix in ("-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    target = folder / f"copy-{uuid.uuid4().hex}.sqlite3"
     shutil.copyfile(source, target)
     wal = Path(f"{source}-wal")
     if wal.exists():
         shutil.copyfile(wal, Path(f"{target}-wal"))
-    return f"sqlite:///{target}"
+    try:
+        yield f"sqlite:///{target}"
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
 
 
 def seed_database(url: str, clinic: Path, start: str = "2026-04-06") -> None:

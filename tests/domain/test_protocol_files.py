@@ -257,9 +257,9 @@ def test_the_longest_course_allowed_plans_from_both_ends_of_the_calendar() -> No
     # 500 visits, each a day after the previous with no window: on a clinic open one
     # day a week most land off target, and the drift adds up along the whole chain.
     body = PROTOCOL_HEAD + "".join(
-        ONE_VISIT.replace('"s"', f'"v{i}"').replace("{label}", "V {n}").replace(
-            'anchor = "start"', 'anchor = "start"' if i == 0 else 'anchor = "previous"'
-        )
+        ONE_VISIT.replace('"s"', f'"v{i}"')
+        .replace("{label}", "V {n}")
+        .replace('anchor = "start"', 'anchor = "start"' if i == 0 else 'anchor = "previous"')
         + ("offset = { days = 1 }\n" if i else "")
         + "repeat = { count = 100, every = { days = 19 } }\n"
         for i in range(5)

@@ -42,6 +42,7 @@ SERVED = f"{FIRST_YEAR} to {LAST_YEAR}"
 MAX_ID = 2**63 - 1
 MAX_AGENDA_DAYS = 366
 MAX_LOOKBACK_DAYS = 3660
+MAX_REFRESH_MINUTES = 7 * 24 * 60  # how often calendar apps are asked to poll a feed
 
 # -- protocols --------------------------------------------------------------------
 
@@ -181,18 +182,22 @@ _TOML_TOKEN = re.compile(
 )
 
 
-def nesting_upper_bound(text: str) -> int:
+def nesting_upper_bound(text: str, stop_above: int | None = None) -> int:
     """How deep TOML text nests, estimated from its tokens without parsing it.
 
     tomllib parses nested arrays and inline tables recursively, and a key dotted
     thousands of times costs it quadratic time and memory; this linear scan lets
-    such a file be refused before it is parsed. It counts brackets and braces and
-    the dots of keys (a table header's, or a dotted key's before its '='), so it
-    may count a little more than the parsed depth, but not less.
+    such a file be refused before it is parsed. It counts brackets, braces and the
+    dots of keys (a table header's, or a dotted key's before its '='), and each part
+    of a header twice (any part may name an array of tables, whose items nest once
+    more), so it may count more than the parsed depth, never less. Given
+    ``stop_above``, it stops as soon as the estimate exceeds it.
     """
-    deepest = 0
-    stack: list[str] = []  # "[" for an array, "{" for an inline table
-    header = 0  # depth of the current [table] or [[array of tables]]
+    deepest = 1  # the document itself is a table
+    stack: list[int] = []  # per open array or inline table: the key dots it hangs under
+    carried = 0  # their sum
+    inline: list[bool] = []  # is that one an inline table (keys) or an array (values)?
+    header = 0  # how deep the current [table] or [[array of tables]] may be
     key = True  # reading a key (dots nest) rather than a value (dots are decimals)
     dots = 0
     line_start = True
@@ -204,15 +209,13 @@ def nesting_upper_bound(text: str) -> int:
                 key, dots, line_start, in_header = True, 0, True, False
             continue
         if token == "[" and line_start and not stack and not in_header:
-            in_header, header, dots = True, 1, 0
+            in_header, dots = True, 0
             continue
         if in_header:
-            if token == "[":
-                header += 1
-            elif token == ".":
+            if token == ".":
                 dots += 1
             elif token == "]":
-                header, in_header, dots = header + dots, False, 0
+                header, in_header, dots = 2 * (dots + 1), False, 0
                 deepest = max(deepest, header + 1)
             continue
         line_start = False
@@ -221,15 +224,20 @@ def nesting_upper_bound(text: str) -> int:
         elif token == "=":
             key = False
         elif token in "[{":
-            stack.append(token)
+            stack.append(dots)
+            carried += dots
+            inline.append(token == "{")
             key, dots = token == "{", 0
         elif token in "]}":
             if stack:
-                stack.pop()
-            key = False
+                carried -= stack.pop()
+                inline.pop()
+            key, dots = False, 0
         elif token == ",":
-            key, dots = bool(stack) and stack[-1] == "{", 0
-        deepest = max(deepest, header + dots + len(stack) + 1)
+            key, dots = bool(inline) and inline[-1], 0
+        deepest = max(deepest, header + carried + dots + len(stack) + 1)
+        if stop_above is not None and deepest > stop_above:
+            break
     return deepest
 
 

@@ -321,7 +321,7 @@ def load_toml(text: str, source: str) -> dict[str, Any]:
         )
     # The estimate may count a little more than the parsed depth; the exact limit is
     # applied to the parsed data below, this one only keeps tomllib from the worst.
-    if limits.nesting_upper_bound(text) > 2 * limits.MAX_NESTING:
+    if limits.nesting_upper_bound(text, stop_above=2 * limits.MAX_NESTING) > 2 * limits.MAX_NESTING:
         raise InputError(
             f"{source}: tables, arrays or dotted keys are nested more than "
             f"{limits.MAX_NESTING} deep"

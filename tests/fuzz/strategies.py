@@ -305,6 +305,14 @@ def plausible_clinic() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+def mostly(
+    plausible: st.SearchStrategy[dict[str, Any]], anything: st.SearchStrategy[dict[str, Any]]
+) -> st.SearchStrategy[str]:
+    """TOML text: two times in three a plausible file, else anything at all."""
+    careful = plausible.map(tomli_w.dumps)
+    return st.one_of(careful, careful, toml_text(anything))
+
+
 def toml_text(data: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[str]:
     """The data as TOML; sometimes cut short or with a character put in, which makes
     a syntax error more often than not."""

@@ -23,11 +23,7 @@ def _write(path: Path, text: str) -> None:
 
 @gen.FUZZ
 @given(
-    text=st.one_of(
-        gen.plausible_protocol().map(tomli_w.dumps),
-        gen.plausible_protocol().map(tomli_w.dumps),
-        gen.toml_text(gen.protocol()),
-    ),
+    text=gen.mostly(gen.plausible_protocol(), gen.protocol()),
     start=st.sampled_from([FIRST_DAY, LAST_DAY]),
 )
 def test_a_protocol_that_checks_can_be_planned(
@@ -86,13 +82,7 @@ def _calendar_is_well_formed(data: str) -> None:
 
 
 @gen.FUZZ
-@given(
-    text=st.one_of(
-        gen.plausible_clinic().map(tomli_w.dumps),
-        gen.plausible_clinic().map(tomli_w.dumps),
-        gen.toml_text(gen.clinic()),
-    )
-)
+@given(text=gen.mostly(gen.plausible_clinic(), gen.clinic()))
 def test_a_clinic_file_is_refused_in_one_line_or_works_everywhere(
     text: str, workdir: Path, template_db: str
 ) -> None:

@@ -124,22 +124,20 @@ _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\
 
 def check_line(text: str, limit: int = MAX_LABEL) -> str:
     """A one-line value: no line breaks or control characters, at most ``limit`` long."""
-    if len(text) > limit:
-        raise ValueError(f"{len(text):,} characters long; at most {limit:,} are allowed")
-    found = _CONTROL.search(text)
-    if found:
-        raise ValueError(f"the control character {found.group()!r} is not allowed (one line only)")
-    return text
+    return _checked(text, limit, _CONTROL, " (one line only)")
 
 
 def check_text(text: str, limit: int = MAX_TEXT) -> str:
     """Text that may run over several lines (CRLF is taken as a line end)."""
-    text = text.replace("\r\n", "\n")
+    return _checked(text.replace("\r\n", "\n"), limit, _CONTROL_IN_TEXT, "")
+
+
+def _checked(text: str, limit: int, control: re.Pattern[str], note: str) -> str:
     if len(text) > limit:
         raise ValueError(f"{len(text):,} characters long; at most {limit:,} are allowed")
-    found = _CONTROL_IN_TEXT.search(text)
+    found = control.search(text)
     if found:
-        raise ValueError(f"the control character {found.group()!r} is not allowed")
+        raise ValueError(f"the control character {found.group()!r} is not allowed{note}")
     return text
 
 

@@ -23,7 +23,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--at",
         type=moment_arg,
         metavar="WHEN",
-        help=f"when it happened (default: now): {MOMENT_FORMS}",
+        help="when it happened (default: as booked, if that time has passed; needed once "
+        f"the window ended more than a day ago): {MOMENT_FORMS}",
     )
     move = actions.add_parser("move", parents=[common], help="book the visit at another time")
     move.add_argument(
@@ -38,13 +39,21 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="book it even outside its window or on a closed day (recorded as a deviation)",
     )
-    missed = actions.add_parser("missed", parents=[common], help="a no-show")
+    missed = actions.add_parser(
+        "missed", parents=[common], help="a no-show (once the visit's time has passed)"
+    )
     cancel = actions.add_parser("cancel", parents=[common], help="the visit will not happen")
+    reopen = actions.add_parser(
+        "reopen",
+        parents=[common],
+        help="undo a wrong done, no-show or cancel: the visit is owed again",
+    )
     for action, handler in (
         (done, run_done),
         (move, run_move),
         (missed, run_missed),
         (cancel, run_cancel),
+        (reopen, run_reopen),
     ):
         add_change_options(action, "visit")
         action.set_defaults(run=handler)
@@ -89,6 +98,10 @@ def run_missed(args: argparse.Namespace) -> int:
 
 def run_cancel(args: argparse.Namespace) -> int:
     return _change(args, lambda desk: desk.cancel_visit(args.id, args.if_revision))
+
+
+def run_reopen(args: argparse.Namespace) -> int:
+    return _change(args, lambda desk: desk.reopen_visit(args.id, args.if_revision))
 
 
 def _change(args: argparse.Namespace, action: Any) -> int:

@@ -103,17 +103,13 @@ def check_moment(moment: dt.datetime, what: str) -> dt.datetime:
     return moment
 
 
-def visit_moment(value: dt.date | dt.datetime, booked: dt.datetime) -> dt.datetime:
-    """The moment a visit change asks for, as the Desk uses it.
-
-    A datetime is taken as given (naive: clinic time); a plain date means the visit's
-    own wall-clock time (``booked``, its current start in clinic time) on that day.
-    Either is refused outside the served years.
-    """
+def check_when(value: object, what: str) -> None:
+    """Refuse a date, or a datetime's own date, outside the served years; any other
+    value passes, for the caller to read (the Desk's visit changes call this first)."""
     if isinstance(value, dt.datetime):
-        return check_moment(value, "visit time")
-    check_day(value, "visit date")
-    return dt.datetime.combine(value, booked.time().replace(tzinfo=None, fold=0))
+        check_day(value.date(), what)
+    elif isinstance(value, dt.date):
+        check_day(value, what)
 
 
 # -- text checks (used by the file models' validators) -----------------------------

@@ -218,3 +218,18 @@ def test_a_full_clinic_on_a_daylight_saving_night_moves_by_elapsed_time() -> Non
     assert visit.end.isoformat() == "2027-03-14T04:00:00-04:00"
     assert visit.reason == "01:00 was fully booked; moved to 03:00"
     assert visit.warnings == ()
+
+
+def test_bookings_may_come_as_a_function_of_the_day() -> None:
+    daily = protocol(series(6, "{ days = 1 }", "{ before = 1, after = 3 }"))
+    taken = [booked(D(2027, 1, d), "10:00", "10:30") for d in range(4, 12)]
+    asked: list[dt.date] = []
+
+    def on(day: dt.date) -> list[Booking]:
+        asked.append(day)
+        return [b for b in taken if b.start.date() == day]
+
+    listed = plan(daily, weekdays(), D(2027, 1, 4), TEN, bookings=taken)
+    assert plan(daily, weekdays(), D(2027, 1, 4), TEN, bookings=on) == listed
+    assert {v.start.strftime("%H:%M") for v in listed.visits} == {"10:30"}
+    assert sorted(asked) == sorted({v.start.date() for v in listed.visits})

@@ -25,6 +25,7 @@ from pathlib import Path
 from visitplan.catalog import ProtocolCatalog, protocol_dirs
 from visitplan.domain.clinic import WEEKDAYS, Clinic, ClinicCalendar
 from visitplan.domain.engine import Booking, plan
+from visitplan.domain.free_times import free_times
 from visitplan.domain.protocol import Protocol
 
 ZONES = ["Asia/Seoul", "America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"]
@@ -101,6 +102,57 @@ def time_big() -> None:
         )
 
 
+def time_free_times() -> None:
+    """Free times for one visit on a busy clinic (capacity 16, 08:00-18:00, every
+    quarter hour taken 16 times over from 08:00 to 17:00 on weekdays: 576 bookings a
+    day), as a keystroke in the move form would ask: the bookings of the 60 days
+    around the visit as a list, and as a function of the day."""
+    calendar = ClinicCalendar(
+        Clinic.model_validate(
+            {
+                "timezone": "Asia/Seoul",
+                "holidays": {"country": "KR"},
+                "capacity": 16,
+                "hours": {d: "08:00-18:00" for d in WEEKDAYS[:5]},
+            }
+        )
+    )
+    zone, first = calendar.zone, dt.date(2027, 3, 1)
+    by_day: dict[dt.date, list[Booking]] = {}
+    for n in range(60):
+        day = first + dt.timedelta(days=n)
+        for q in range(36):
+            begin = dt.datetime.combine(day, dt.time(8 + q // 4, 15 * (q % 4)), zone)
+            end = begin + dt.timedelta(minutes=15)
+            by_day.setdefault(day, []).extend([Booking(begin, end)] * 16)
+    every = [b for day in sorted(by_day) for b in by_day[day]]
+    target = dt.date(2027, 3, 17)
+    calendar.closed_because(target)  # holidays load per year on first use
+    for source, label in ((every, "a list"), (lambda day: by_day.get(day, ()), "by day")):
+        for count in (1, 10):
+            times = []
+            for _ in range(20):
+                t0 = time.perf_counter()
+                found = free_times(
+                    calendar,
+                    source,
+                    duration=dt.timedelta(minutes=45),
+                    target=target,
+                    time=dt.time(10, 0),
+                    earliest=target - dt.timedelta(days=3),
+                    latest=target + dt.timedelta(days=3),
+                    not_before=dt.datetime(2027, 3, 2, 9, tzinfo=zone),
+                    count=count,
+                )
+                times.append(time.perf_counter() - t0)
+            print(
+                f"free times, busy clinic, bookings as {label} ({len(every)} in all), "
+                f"{count} asked: median {statistics.median(times) * 1000:.1f} ms, worst "
+                f"{max(times) * 1000:.1f} ms (first found {found[0].start:%a %H:%M}, "
+                f"{found[0].describe()})"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--plans", type=int, default=100_000)
@@ -130,6 +182,7 @@ def main() -> None:
         f"({args.plans / cpu:,.0f} plans per CPU second)"
     )
     time_big()
+    time_free_times()
     if args.skip_process:
         return
 

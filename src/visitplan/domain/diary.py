@@ -203,14 +203,23 @@ class Diary:
                 self._file(booking.start, booking.end)
 
     def _file(self, start: dt.datetime, end: dt.datetime) -> None:
+        self.add(self._local_day(start), self._local_day(end), micros(start), micros(end))
+
+    def _local_day(self, moment: dt.datetime) -> dt.date:
         zone = self.calendar.zone
-        self.add(
-            start.astimezone(zone).date(), end.astimezone(zone).date(), micros(start), micros(end)
-        )
+        # Bookings mostly come in the clinic's zone already (as pendulum's Timezone, a
+        # ZoneInfo of the same key): their own date is the local one, and converting
+        # a pendulum DateTime costs several times more than the rest of the filing.
+        if moment.tzinfo is zone or getattr(moment.tzinfo, "key", None) == zone.key:
+            return moment.date()
+        return moment.astimezone(zone).date()
 
     def add(self, first: dt.date, last: dt.date, s: int, e: int) -> None:
         """Book ``[s, e)`` (microseconds), from local day ``first`` to ``last``."""
         if e <= s:
+            return
+        if first == last and first not in self._tables:  # the usual case, kept short
+            self._waiting.setdefault(first, []).append((s, e))
             return
         day = first
         while day <= last:
@@ -223,6 +232,13 @@ class Diary:
 
     def fits(self, first: dt.date, last: dt.date, s: int, e: int) -> bool:
         """Room for one more from ``s`` to ``e`` at every moment."""
+        if (
+            first == last
+            and self._fetch is None
+            and first not in self._tables
+            and len(self._waiting.get(first, ())) < self.capacity
+        ):
+            return True  # the usual case, kept short: fewer bookings that day than room
         day = first
         while day <= last:
             table = self._table(day)

@@ -121,53 +121,49 @@ class _Bounds(NamedTuple):
 
 
 class _Rule(NamedTuple):
-    """What a visit definition says about each of its visits, as the engine uses it."""
+    """What the engine needs of one step beyond its anchor, as timedeltas."""
 
+    offset: dt.timedelta | None  # None when the offset counts calendar months
     before: dt.timedelta
     after: dt.timedelta
     duration: dt.timedelta
+    micros: int  # the duration
     grid: bool  # a fixed-grid series, measured from its first visit
 
 
 class _Rules:
-    """Each definition's rule and each offset as a timedelta, made once per plan.
+    """Each step's rule, made once per plan and shared by the steps that agree.
 
-    ``timedelta(days=n)`` costs several times a date addition; a course asks the same
-    few over and over.
+    ``timedelta(days=n)`` costs several times a date addition, and a course asks the
+    same few over and over (a series shares its definition and its interval).
     """
 
     def __init__(self) -> None:
-        self._rules: dict[str, _Rule] = {}
-        self._offsets: dict[int, dt.timedelta | None] = {}
+        self._rules: dict[tuple[str, int], _Rule] = {}
 
-    def rule(self, definition: VisitDefinition) -> _Rule:
-        found = self._rules.get(definition.key)
+    def of(self, step: Step) -> _Rule:
+        # The steps keep their offsets alive while the plan runs, so ids stay unique.
+        key = (step.definition.key, id(step.offset))
+        found = self._rules.get(key)
         if found is None:
+            definition, offset = step.definition, step.offset
             repeat = definition.repeat
-            found = self._rules[definition.key] = _Rule(
+            duration = dt.timedelta(minutes=definition.duration_minutes)
+            found = self._rules[key] = _Rule(
+                None if offset.months else dt.timedelta(days=offset.days + 7 * offset.weeks),
                 dt.timedelta(days=definition.window.before),
                 dt.timedelta(days=definition.window.after),
-                dt.timedelta(minutes=definition.duration_minutes),
+                duration,
+                duration // _MICRO,
                 repeat is not None and repeat.measured_from == "first",
             )
         return found
 
-    def offset(self, offset: Offset) -> dt.timedelta | None:
-        """The offset as a timedelta; None when it counts calendar months."""
-        key = id(offset)  # the steps keep their offsets alive while the plan runs
-        if key in self._offsets:
-            return self._offsets[key]
-        found = None if offset.months else dt.timedelta(days=offset.days + 7 * offset.weeks)
-        self._offsets[key] = found
-        return found
 
-
-def _bounds(
-    step: Step, rule: _Rule, offset: dt.timedelta | None, start: dt.date, held: Mapping[str, _Held]
-) -> _Bounds:
+def _bounds(step: Step, rule: _Rule, start: dt.date, held: Mapping[str, _Held]) -> _Bounds:
     anchor = step.anchor
     base = start if anchor is None else held[anchor].day
-    target = add_offset(base, step.offset) if offset is None else base + offset
+    target = add_offset(base, step.offset) if rule.offset is None else base + rule.offset
     earliest = target - rule.before
     latest = target + rule.after
     strict = target != base  # offsets are never negative: only a zero one stays put
@@ -224,8 +220,8 @@ def plan(
     held: dict[str, _Held] = {}
     planned: list[PlannedVisit] = []
     for step in protocol.steps:
-        rule = rules.rule(step.definition)
-        b = _bounds(step, rule, rules.offset(step.offset), start, held)
+        rule = rules.of(step)
+        b = _bounds(step, rule, start, held)
         duration = rule.duration
         if step.key in pinned:
             begin = pinned[step.key].astimezone(zone)
@@ -234,7 +230,11 @@ def plan(
             reason: str | None = None
             warnings: tuple[str, ...] = ()
         else:
-            day, reason, day_warnings = _choose_day(calendar, b, labels)
+            day_warnings: tuple[str, ...] = ()
+            if b.target >= b.floor and calendar.closed_because(b.target) is None:
+                day, reason = b.target, None  # the usual case, kept short
+            else:
+                day, reason, day_warnings = _choose_day(calendar, b, labels)
             anchor = None if step.anchor is None else held[step.anchor]
             # A visit on the same day as the visit it is measured from comes after it.
             follows = None
@@ -246,7 +246,7 @@ def plan(
             if time_note:
                 reason = f"{reason}; {time_note}" if reason else time_note
             warnings = (*day_warnings, *time_warnings) if day_warnings else time_warnings
-        e = s + duration // _MICRO
+        e = s + rule.micros
         planned.append(
             PlannedVisit(
                 step.key,
@@ -345,7 +345,11 @@ def _choose_time(
     end = after(begin, duration, zone)
     hours = calendar.hours(day)
     if diary.fits(day, end.date(), s, s + duration // _MICRO):
-        if hours is not None:
+        if hours is not None and not (
+            hours.opens <= begin.time() < hours.closes
+            and end.date() == day
+            and end.time() <= hours.closes
+        ):
             warnings += _outside_hours(hours, day, begin, end)
         return begin, end, s, note, tuple(warnings)
     if hours is not None:

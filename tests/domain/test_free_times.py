@@ -54,6 +54,16 @@ def ask(cal: ClinicCalendar, bookings: Any = (), **given: Any) -> tuple[FreeTime
     return free_times(cal, bookings, **options)
 
 
+def only_on(day: dt.date) -> dict[str, Any]:
+    """Target and window on one day, asked the week before."""
+    return {
+        "target": day,
+        "earliest": day,
+        "latest": day,
+        "not_before": at(day - dt.timedelta(days=7), "00:00"),
+    }
+
+
 def test_nearest_to_the_visit_time_on_the_target_day_first() -> None:
     found = ask(calendar())
     assert times(found) == [
@@ -172,17 +182,7 @@ def test_daylight_saving_nights_are_as_long_as_they_really_are(
 ) -> None:
     cal = calendar("America/New_York", hours="00:00-06:00", days="sun")
     hour = dt.timedelta(hours=1)
-    found = free_times(
-        cal,
-        (),
-        duration=hour,
-        target=night,
-        time=dt.time(0, 0),
-        earliest=night,
-        latest=night,
-        not_before=at(night - dt.timedelta(days=1), "00:00"),
-        count=200,
-    )
+    found = ask(cal, duration=hour, time=dt.time(0, 0), count=200, **only_on(night))
     inside = [f for f in found if f.in_window]
     # Every quarter hour of elapsed time from opening whose hour-long visit ends by 06:00.
     assert len(inside) == (hours_long - 1) * 4 + 1
@@ -198,17 +198,7 @@ def test_an_ordinary_clinic_keeps_its_wall_clock_times_across_a_change() -> None
     cal = calendar("Europe/Berlin")
     # Berlin springs forward on Sunday 28 March 2027: Friday and Monday both at 09:00.
     for day in (D(2027, 3, 26), D(2027, 3, 29)):
-        first = free_times(
-            cal,
-            (),
-            duration=HALF_HOUR,
-            target=day,
-            time=dt.time(9, 0),
-            earliest=day,
-            latest=day,
-            not_before=at(D(2027, 3, 1), "00:00"),
-            count=1,
-        )[0]
+        first = ask(cal, time=dt.time(9, 0), count=1, **only_on(day))[0]
         assert f"{first.start:%H:%M}" == "09:00"
     assert first.start.utcoffset() == dt.timedelta(hours=2)
 

@@ -182,10 +182,9 @@ class Diary:
 
     ``bookings`` is either every booking that matters, or a function giving the
     bookings that touch one local day (asked once per day, only for the days a
-    search looks at).
-    A booking that runs past midnight counts on each day it touches. A day is only
-    indexed once it holds as many bookings as the clinic has room for: before that,
-    anything fits.
+    search looks at). A booking that runs past midnight counts on each day it
+    touches. A day is only indexed once it holds as many bookings as the clinic has
+    room for: before that, anything fits.
     """
 
     def __init__(self, calendar: ClinicCalendar, bookings: Source = ()) -> None:

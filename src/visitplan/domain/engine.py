@@ -210,7 +210,7 @@ def plan(
     ``pinned`` visits keep the start they are given (done, moved by hand, or not
     affected by a change); the others follow their anchors. ``bookings`` are other
     visits already at the clinic, which count against its capacity: every booking
-    that matters, or a function giving one local day's bookings.
+    that matters, or a function giving the bookings that touch one local day.
     """
     pinned = pinned or {}
     zone, tz = calendar.zone, calendar.tz

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pendulum
 
 from visitplan.domain.clinic import ClinicCalendar, as_pendulum
+from visitplan.domain.deviation import days_word
 from visitplan.domain.diary import Diary, Source, local_start, micros, moment, nearest_first
 from visitplan.errors import InputError
 
@@ -43,9 +44,8 @@ class FreeTime:
         """'in the window', '2 days after the window', '1 day before the window'."""
         if self.in_window:
             return "in the window"
-        n = abs(self.days_outside)
         side = "after" if self.days_outside > 0 else "before"
-        return f"{n} day{'s' if n != 1 else ''} {side} the window"
+        return f"{days_word(abs(self.days_outside))} {side} the window"
 
 
 def free_times(

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from visitplan.domain.clinic import ClinicCalendar, parse_clinic
-from visitplan.domain.engine import Booking
+from visitplan.domain.clinic import ClinicCalendar, Hours, parse_clinic
+from visitplan.domain.engine import Booking, plan
 from visitplan.domain.free_times import FreeTime, free_times
+from visitplan.domain.protocol import parse_protocol
 from visitplan.errors import InputError
 
 D = dt.date
@@ -320,3 +321,52 @@ def _every_free_start(
                 )
     keyed.sort()
     return [moment for _, moment in keyed]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    setup=clinic_bookings(),
+    minutes=st.sampled_from([15, 30, 45, 90]),
+    start_offset=st.integers(0, 8),
+    before=st.integers(0, 3),
+    after=st.integers(0, 3),
+    data=st.data(),
+)
+def test_the_first_free_time_is_where_the_engine_books_when_its_day_has_room(
+    setup: tuple[ClinicCalendar, list[Booking]],
+    minutes: int,
+    start_offset: int,
+    before: int,
+    after: int,
+    data: st.DataObject,
+) -> None:
+    cal, bookings = setup
+    # Mostly a time inside the clinic's hours (every open day has the same ones here).
+    hours = Hours.parse(next(iter(cal.clinic.hours.values())))
+    opens = hours.opens.hour * 60 + hours.opens.minute
+    closes = hours.closes.hour * 60 + hours.closes.minute
+    minute = data.draw(st.one_of(st.integers(opens, closes - minutes), st.integers(0, 1439)))
+    time = dt.time(minute // 60, minute % 60)
+    single = parse_protocol(
+        f'title = "T"\nversion = "1"\n[[visits]]\nkey = "v"\nlabel = "V"\nkind = "review"\n'
+        f'duration_minutes = {minutes}\nanchor = "start"\noffset = {{ days = 1 }}\n'
+        f"window = {{ before = {before}, after = {after} }}\n",
+        "p.toml",
+    )
+    start = D(2027, 3, 9) + dt.timedelta(days=start_offset)
+    visit = plan(single, cal, start, time, bookings=bookings).visits[0]
+    if visit.warnings:
+        return  # over capacity, outside hours, a skipped time, out of the window: not offered
+    first = free_times(
+        cal,
+        bookings,
+        duration=dt.timedelta(minutes=minutes),
+        target=visit.target,
+        time=time,
+        earliest=visit.earliest,
+        latest=visit.latest,
+        not_before=dt.datetime(2027, 1, 1, tzinfo=UTC),
+        count=1,
+    )
+    assert first[0].start == visit.start
+    assert first[0].in_window

@@ -1,9 +1,11 @@
 """Free times on request: the nearest start times a visit could be booked at.
 
 Pure, like the engine, and in the engine's order, so that the first free time is
-where the engine itself would book the visit when the day it chooses has room. The records' `visitplan slots` and
-`visit move --to first` call it, and so can the TUI's move form: bookings may come
-as a function of the day, so a search reads only the days it looks at.
+where the engine itself would book the visit when the day it chooses has room. The
+records' `visitplan slots` and `visit move --to first` call it, and so can the TUI's
+move form (give the typed day and time as the target to list the times nearest
+them): bookings may come as a function of the day, so a search reads only the days
+it looks at.
 """
 
 from __future__ import annotations

@@ -17,15 +17,15 @@ from typing import Any
 
 import pytest
 
-from visitplan.sync.server import loopback_socket, uvicorn_server
+from visitplan.sync.server import ServerLimits, loopback_socket, uvicorn_server
 
 
 @contextmanager
-def running(app: Any) -> Iterator[str]:
+def running(app: Any, limits: ServerLimits | None = None) -> Iterator[str]:
     """Serve ``app`` with uvicorn in a thread; yields its base URL."""
     sock = loopback_socket()
     port = sock.getsockname()[1]
-    server = uvicorn_server(app, log_level="warning")
+    server = uvicorn_server(app, log_level="warning", limits=limits)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -42,12 +42,13 @@ def running(app: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def serve_app() -> Iterator[Callable[[Any], str]]:
-    """Call with an ASGI app; returns the base URL of a real server running it."""
+def serve_app() -> Iterator[Callable[..., str]]:
+    """Call with an ASGI app (and ``limits=``); returns the base URL of a real server
+    running it."""
     stack: list[Any] = []
 
-    def start(app: Any) -> str:
-        context = running(app)
+    def start(app: Any, limits: ServerLimits | None = None) -> str:
+        context = running(app, limits)
         url = context.__enter__()
         stack.append(context)
         return url

@@ -241,16 +241,179 @@ def loopback_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-def uvicorn_server(app: Any, *, log_level: str = "info") -> Any:
-    """A uvicorn server whose own access log is off (it would print the token)."""
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    """What one client may hold of the server (README, "The feed server under abuse").
+
+    uvicorn alone bounds none of this: a connection that sends nothing, or one
+    header line a second, is kept for ever (its keep-alive timer only starts after
+    a response), httptools accepts headers of any size, and at the process's file
+    descriptor limit the event loop resets every new connection, a calendar app's
+    too. ``limit_concurrency`` would not help: it counts idle connections, so idle
+    sockets alone would turn every real request into a 503.
+    """
+
+    # Open connections at most (and never closer than ``spare_descriptors`` to the
+    # process's descriptor limit); beyond it the one waiting longest for its headers
+    # is closed, so a new client is always served.
+    max_connections: int = 1000
+    # From the connection (or the end of the previous response) to the end of the
+    # request's headers; a slower client is cut off.
+    header_seconds: float = 10.0
+    # The request line and headers together; a calendar app's poll needs under 1 KiB.
+    max_header_bytes: int = 16 * 1024
+    # An idle keep-alive connection is closed after this long (uvicorn's timeout_keep_alive).
+    keep_alive_seconds: int = 5
+    # Descriptors kept for the database, logs and the listening socket.
+    spare_descriptors: int = 128
+
+    def connections(self) -> int:
+        """``max_connections``, lowered to what the descriptor limit leaves room for."""
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY:
+            return self.max_connections
+        return max(1, min(self.max_connections, soft - self.spare_descriptors))
+
+
+def raise_descriptor_limit() -> int:
+    """Lift the soft descriptor limit to the hard one (often 1,024 against 500,000 or
+    more): idle sockets then cost memory, not the ability to accept. The new soft limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return soft
+    return hard
+
+
+_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-length: 0\r\nconnection: close\r\n\r\n"
+)
+_BUSY = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+
+
+@dataclass
+class _Tally:
+    """Connections closed by the limits, logged at most once every ``every`` seconds:
+    a flood of sockets must not become a flood of log lines."""
+
+    every: float = 60.0
+    counts: dict[str, int] = field(default_factory=dict)
+    logged_at: float = float("-inf")
+
+    def add(self, reason: str) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        now = time.monotonic()
+        if now - self.logged_at >= self.every:
+            text = ", ".join(f"{n} {why}" for why, n in sorted(self.counts.items()))
+            log.warning("connections closed by the server's limits: %s", text)
+            self.counts.clear()
+            self.logged_at = now
+
+
+def _guarded_protocol(limits: ServerLimits) -> type[asyncio.Protocol]:
+    """uvicorn's httptools protocol with the limits it lacks (see ``ServerLimits``).
+
+    The state is per server (this class is made for each one): the connections
+    waiting for a request's headers, oldest first, and those not yet closed.
+    """
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    capacity = limits.connections()
+    waiting: dict[Any, None] = {}  # in the order they started waiting
+    live: set[Any] = set()
+    tally = _Tally()
+
+    class GuardedProtocol(HttpToolsProtocol):
+        _clock: asyncio.TimerHandle | None = None
+        _header_bytes = 0
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            live.add(self)
+            self._wait_for_headers()
+            if len(live) > capacity:
+                # The longest wait goes first; a new client sends its request at once.
+                oldest = next(iter(waiting))
+                oldest._close(_BUSY if oldest is self else b"", "over the connection limit")
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_waiting()
+            live.discard(self)
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if self in waiting:
+                self._header_bytes += len(data)
+                if self._header_bytes > limits.max_header_bytes:
+                    self._close(_TOO_LARGE, "with headers over the size limit")
+                    return
+            super().data_received(data)
+
+        def on_headers_complete(self) -> None:
+            self._stop_waiting()
+            super().on_headers_complete()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._wait_for_headers()  # the next request's clock starts now
+
+        def _wait_for_headers(self) -> None:
+            if self in waiting:
+                return
+            waiting[self] = None
+            self._header_bytes = 0
+            self._clock = self.loop.call_later(limits.header_seconds, self._too_slow)
+
+        def _stop_waiting(self) -> None:
+            waiting.pop(self, None)
+            if self._clock is not None:
+                self._clock.cancel()
+                self._clock = None
+
+        def _too_slow(self) -> None:
+            self._clock = None
+            if self in waiting:
+                self._close(b"", "too slow to send their headers")
+
+        def _close(self, answer: bytes, reason: str) -> None:
+            self._stop_waiting()
+            live.discard(self)
+            tally.add(reason)
+            if not self.transport.is_closing():
+                if answer:
+                    self.transport.write(answer)
+                self.transport.close()
+
+    return GuardedProtocol
+
+
+def uvicorn_server(
+    app: Any, *, log_level: str = "info", limits: ServerLimits | None = None
+) -> Any:
+    """A uvicorn server whose own access log is off (it would print the token), with
+    ``limits`` (the defaults unless given) on what any one client may hold."""
     import uvicorn
 
+    limits = limits or ServerLimits()
     config = uvicorn.Config(
         app,
+        http=_guarded_protocol(limits),
         access_log=False,
         log_level=log_level,
         server_header=False,
         lifespan="off",
         backlog=2048,
+        timeout_keep_alive=limits.keep_alive_seconds,
+        # A backstop only (503 beyond it): the protocol keeps connections under
+        # ``connections()``; the slack covers connections closed but not yet gone.
+        limit_concurrency=limits.connections() + 64,
     )
     return uvicorn.Server(config)

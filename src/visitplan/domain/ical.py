@@ -42,6 +42,8 @@ _FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 _PIECE = 74
 _ESCAPES = b"\\^"
 _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# What an address or a domain can never hold in a calendar: whitespace and controls.
+_UNWRITABLE = re.compile(r"[\s\x00-\x1f\x7f\x85\u2028\u2029]")
 # Initials are letters only; a name part is a run of letters and their combining marks.
 _LETTERS = ("Lu", "Ll", "Lt", "Lo")
 _MARKS = ("Mn", "Mc", "Me")
@@ -138,6 +140,7 @@ def build_calendar(
     (the range that was asked for; without one, 1 January 2000, so that the same
     empty records still give the same bytes).
     """
+    _check_clinic(clinic)
     ordered = sorted(visits, key=lambda v: (v.start, v.uid))
     if options.audience == "patient":
         _one_patient(ordered)
@@ -163,6 +166,17 @@ def build_calendar(
     for visit in ordered:
         cal.add_component(_event(visit, clinic, options, organizer, location))
     return cal
+
+
+def _check_clinic(clinic: Clinic) -> None:
+    """The clinic's values that go into every event unescaped (ORGANIZER's address, the
+    UID's domain): a line break there would end the line, so icalendar refuses it."""
+    for field, value in (("email", clinic.email), ("uid_domain", clinic.uid_domain)):
+        if _UNWRITABLE.search(value):
+            raise InputError(
+                f"clinic file: {field} {value!r} holds a line break, a space or a control "
+                "character, which no calendar can carry; correct it in the clinic file"
+            )
 
 
 def _one_patient(visits: Sequence[CalendarVisit]) -> None:

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from visitplan.errors import InputError
 from visitplan.sync.feeds import (
     LOOKBACK_DAYS,
     BodyCache,
@@ -69,6 +70,9 @@ class _FeedService:
     _rendering: dict[tuple[FeedSettings, CacheKey], asyncio.Task[FeedBody]] = field(
         default_factory=dict
     )
+    # Feeds whose export was refused (InputError: the clinic file, a zone): the same
+    # records give the same refusal, so it is kept until they change, not rebuilt per poll.
+    _refused: dict[FeedSettings, tuple[CacheKey, InputError]] = field(default_factory=dict)
 
     def snapshot(self) -> Snapshot:
         now = time.monotonic()
@@ -81,25 +85,39 @@ class _FeedService:
     def feed(self, token: str) -> Feed | None:
         return self.snapshot().feeds.get(token_hash(token))
 
-    async def body(self, settings: FeedSettings) -> FeedBody:
+    async def body(self, settings: FeedSettings, feed_id: int) -> FeedBody:
+        """The feed's body for the current records; the previous version when the new
+        one takes long or cannot be built. Raises what the build raised otherwise."""
         key = CacheKey(self.snapshot().version, self.today() - self.lookback)
         cached = self.cache.get(settings, key)
         if cached is not None:
             return cached
+        stale = self.cache.latest(settings)
+        refused = self._refused.get(settings)
+        if refused is not None and refused[0] == key:
+            if stale is not None:
+                return stale
+            raise refused[1]
         # One render per feed and version, however many clients ask at once.
         task = self._rendering.get((settings, key))
         if task is None:
             task = asyncio.create_task(self._render(settings, key))
             self._rendering[(settings, key)] = task
-            task.add_done_callback(lambda t: self._rendered(settings, key, t))
-        stale = self.cache.latest(settings)
-        if stale is None:
-            return await asyncio.shield(task)
+            task.add_done_callback(lambda t: self._rendered(settings, key, t, feed_id, stale))
         try:
+            if stale is None:
+                return await asyncio.shield(task)
             return await asyncio.wait_for(asyncio.shield(task), self.fresh_wait_seconds)
         except TimeoutError:
             # A whole clinic's year takes many seconds to build: rather than keep
             # every poll waiting, answer with the previous version this once.
+            if stale is None:
+                raise
+            return stale
+        except Exception:
+            # Logged once, by _rendered; a calendar keeps working on what it had.
+            if stale is None:
+                raise
             return stale
 
     async def _render(self, settings: FeedSettings, key: CacheKey) -> FeedBody:
@@ -107,12 +125,29 @@ class _FeedService:
         return await asyncio.to_thread(FeedBody.of, body, modified)
 
     def _rendered(
-        self, settings: FeedSettings, key: CacheKey, task: asyncio.Task[FeedBody]
+        self,
+        settings: FeedSettings,
+        key: CacheKey,
+        task: asyncio.Task[FeedBody],
+        feed_id: int,
+        stale: FeedBody | None,
     ) -> None:
         del self._rendering[(settings, key)]
-        # Reading the exception marks it seen; the waiting request reports it.
-        if not task.cancelled() and task.exception() is None:
+        if task.cancelled():
+            return
+        error = task.exception()  # reading it marks it seen
+        if error is None:
             self.cache.put(settings, key, task.result())
+            self._refused.pop(settings, None)
+            return
+        meanwhile = "; its previous version is served" if stale is not None else ""
+        if isinstance(error, InputError):
+            # The export's own one-line refusals name files, fields and values, never a patient.
+            self._refused[settings] = (key, error)
+            log.error("feed %s cannot be built: %s%s", feed_id, error.message, meanwhile)
+        else:
+            # A message could name a patient or the database: the log gets the type only.
+            log.error("feed %s could not be read (%s)%s", feed_id, type(error).__name__, meanwhile)
 
 
 def _not_modified(request: Request, body: FeedBody) -> bool:
@@ -135,17 +170,23 @@ def _wants_gzip(request: Request) -> bool:
 
 def _feed_endpoint(service: _FeedService) -> Callable[[Request], Awaitable[Response]]:
     async def feed(request: Request) -> Response:
-        found = None
         try:
             found = service.feed(request.path_params["token"])
-            if found is None:
-                return PlainTextResponse("Not Found", status_code=404)
-            request.scope["visitplan.feed_id"] = found.id
-            body = await service.body(found.settings)
         except Exception as exc:
-            # A message could name a patient or the database: the log gets the type only.
-            what = f"feed {found.id}" if found is not None else "the feed list"
-            log.error("%s could not be read (%s)", what, type(exc).__name__)
+            log.error("the feed list could not be read (%s)", type(exc).__name__)
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        if found is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        request.scope["visitplan.feed_id"] = found.id
+        try:
+            body = await service.body(found.settings, found.id)
+        except InputError:
+            # Not a bug but data or settings the export refuses (logged once, with the
+            # reason): the calendar app keeps its copy and asks again later.
+            return PlainTextResponse(
+                "Service Unavailable", status_code=503, headers={"Retry-After": "300"}
+            )
+        except Exception:
             return PlainTextResponse("Internal Server Error", status_code=500)
         gz = _wants_gzip(request)
         headers = {

@@ -62,7 +62,7 @@ LETTER = {"Lu", "Ll", "Lt", "Lo"}
 @given(st.text())
 def test_initials_hold_only_letters_and_dots_and_a_few_of_them(name: str) -> None:
     got = initials(name)
-    assert re.fullmatch(r"(?:[^.]\.){0,%d}" % MAX_INITIALS, got), got
+    assert re.fullmatch(rf"(?:[^.]\.){{0,{MAX_INITIALS}}}", got), got
     assert all(unicodedata.category(c) in LETTER for c in got[::2]), got
 
 
@@ -129,6 +129,7 @@ def test_an_export_of_an_empty_range_is_valid_for_every_reader_and_khal(
         env=visitplan_home,
     )  # fmt: skip
     assert again.out.encode() == data.replace(b"\r\n", b"\n")
+
 
 def test_the_empty_calendar_uses_the_asked_dates() -> None:
     """A zone whose rules changed: the VTIMEZONE follows the range that was asked for."""

@@ -282,9 +282,7 @@ class KilledLedger(MemoryLedger):
 
 def moved(item: CalendarVisit, hours: int) -> CalendarVisit:
     shift = dt.timedelta(hours=hours)
-    return replace(
-        item, start=item.start + shift, end=item.end + shift, sequence=item.sequence + 1
-    )
+    return replace(item, start=item.start + shift, end=item.end + shift, sequence=item.sequence + 1)
 
 
 def test_a_publisher_killed_during_updates_leaves_no_false_conflict(

@@ -7,11 +7,10 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from sqlalchemy import create_engine, select
-
 import httpx
 import icalendar
 import pytest
+from sqlalchemy import create_engine, select
 
 from tests.support.cli import Result, assert_one_line_error, run_visitplan
 from tests.support.sync import CalDAVServer

@@ -78,10 +78,7 @@ def test_migration_0003s_takes_passwords_out_of_the_ledger(db_url: str) -> None:
             )
         assert ensure_schema(engine)
         with engine.connect() as connection:
-            rows = {
-                (r.calendar_url, r.uid): r.etag
-                for r in connection.execute(select(PUBLISHED))
-            }
+            rows = {(r.calendar_url, r.uid): r.etag for r in connection.execute(select(PUBLISHED))}
     finally:
         engine.dispose()
     assert rows == {

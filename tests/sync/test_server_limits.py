@@ -13,6 +13,7 @@ import re
 import resource
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -155,17 +156,19 @@ def limited_server(
     assert made.status == 0, made.err
     log = tmp_path / "serve.log"
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
-
+    # Set in a small Python that then becomes `visitplan serve` (no preexec_fn in a
+    # threaded test process).
+    limited = (
+        "import os, resource, sys; resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024)); "
+        "os.execv(sys.argv[1], sys.argv[1:])"
+    )
     command = [
-        str(VISITPLAN), "serve", "--port", "0", "--header-timeout", str(HEADER_SECONDS),
+        sys.executable, "-c", limited, str(VISITPLAN), "serve", "--port", "0",
+        "--header-timeout", str(HEADER_SECONDS),
         "--db", sqlite_url, "--clinic", str(seoul_clinic_file),
     ]  # fmt: skip
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=limit
-        )
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text())):
@@ -205,4 +208,3 @@ def test_serve_refuses_a_header_timeout_out_of_range(sqlite_url: str) -> None:
     for value in ("0", "nan", "1e9"):
         result = run_visitplan("serve", "--header-timeout", value, "--db", sqlite_url)
         assert_one_line_error(result, f"--header-timeout {float(value)}")
-

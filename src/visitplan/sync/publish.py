@@ -388,7 +388,7 @@ def _settle_conflict(
     return PutResult(412, None)
 
 
-def _events(text: str) -> list[icalendar.Event] | None:
+def _events(text: str) -> list[icalendar.Component] | None:
     import icalendar
 
     try:
@@ -398,27 +398,27 @@ def _events(text: str) -> list[icalendar.Event] | None:
     return events or None
 
 
-def _same_uid_not_newer(events: list[icalendar.Event], item: CalendarObject) -> bool:
+def _same_uid_not_newer(events: list[icalendar.Component], item: CalendarObject) -> bool:
     return all(
         str(e.get("UID")) == item.uid and int(e.get("SEQUENCE", 0)) <= item.sequence for e in events
     )
 
 
-def _normal(event: icalendar.Event) -> bytes:
+def _normal(event: icalendar.Component) -> bytes:
     """The VEVENT (and its alarms) without our digest, properties in one order, unfolded:
     equal for equal content however a server reorders, refolds or requotes it."""
     import icalendar
 
-    copy = icalendar.Event.from_ical(event.to_ical())
+    copy = icalendar.Component.from_ical(event.to_ical())
     copy.pop(DIGEST, None)
     return bytes(copy.to_ical(sorted=True)).replace(b"\r\n ", b"")
 
 
-def _digest(event: icalendar.Event) -> str:
+def _digest(event: icalendar.Component) -> str:
     return hashlib.sha256(_normal(event)).hexdigest()
 
 
-def _untouched(event: icalendar.Event) -> bool:
+def _untouched(event: icalendar.Component) -> bool:
     """Whether the event is still as we wrote it: its content matches its digest."""
     stamped = event.get(DIGEST)
     return stamped is not None and str(stamped) == _digest(event)

@@ -442,9 +442,7 @@ def _guarded_protocol(limits: ServerLimits) -> type[asyncio.Protocol]:
     return GuardedProtocol
 
 
-def uvicorn_server(
-    app: Any, *, log_level: str = "info", limits: ServerLimits | None = None
-) -> Any:
+def uvicorn_server(app: Any, *, log_level: str = "info", limits: ServerLimits | None = None) -> Any:
     """A uvicorn server whose own access log is off (it would print the token), with
     ``limits`` (the defaults unless given) on what any one client may hold."""
     import uvicorn

@@ -42,9 +42,7 @@ def _without_credentials(url: str) -> str:
 
 def upgrade() -> None:
     connection = op.get_bind()
-    rows = connection.execute(
-        sa.select(_LEDGER).where(_LEDGER.c.calendar_url.like("%@%"))
-    ).all()
+    rows = connection.execute(sa.select(_LEDGER).where(_LEDGER.c.calendar_url.like("%@%"))).all()
     for row in rows:
         clean = _without_credentials(row.calendar_url)
         if clean == row.calendar_url:

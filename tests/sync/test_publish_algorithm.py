@@ -376,3 +376,20 @@ def test_create_by_url_makes_the_calendar_once(caldav_server: CalDAVServer) -> N
     assert made.exists()
     again = connect(s.calendar_url("new"), user=s.user, password=s.password, create=True)
     assert not again.created
+
+
+def test_a_lost_write_of_an_older_version_is_taken_back_and_loses_its_method(
+    caldav_server: CalDAVServer, target: CalDAVCalendar, seoul_clinic: Clinic
+) -> None:
+    """The same event as an earlier visitplan wrote it (with METHOD, without the digest)
+    is not what we would write now: taken back and rewritten, not recorded as it is."""
+    items = visits(1)
+    older = calendar_bytes(build_calendar(items, seoul_clinic, ExportOptions())).decode()
+    assert "METHOD:PUBLISH" in older
+    href = target.href_for(items[0].uid)
+    assert target.put(href, older, if_match=None).status == 201
+    report = publish(target, objects(seoul_clinic, items), MemoryLedger())
+    assert (report.created, report.recorded) == ([items[0].uid], [])
+    text = (target.get(href) or ("", None))[0]
+    assert "METHOD" not in text
+    assert DIGEST in text

@@ -42,7 +42,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from visitplan.errors import InputError
@@ -378,24 +378,40 @@ def _settle_conflict(
     text, etag = current
     if etag is None:
         return PutResult(412, None)
-    theirs, wanted = _events(text), _events(body)
-    if theirs is None or not _same_uid_not_newer(theirs, item):
+    theirs, wanted = _parsed(text), _parsed(body)
+    if theirs is None or not _same_uid_not_newer(theirs[1], item):
         return target.put(href, body, if_match=etag) if overwrite else PutResult(412, None)
-    if wanted is not None and [_normal(e) for e in theirs] == [_normal(e) for e in wanted]:
+    if wanted is not None and _same_content(theirs, wanted):
         return PutResult(200, etag, sent=False)
-    if previous is None or overwrite or all(_untouched(e) for e in theirs):
+    if previous is None or overwrite or all(_untouched(e) for e in theirs[1]):
         return target.put(href, body, if_match=etag)
     return PutResult(412, None)
 
 
-def _events(text: str) -> list[icalendar.Component] | None:
+def _parsed(text: str) -> tuple[list[tuple[str, bytes]], list[icalendar.Component]] | None:
+    """The calendar's own properties but PRODID (a METHOD counts), and its VEVENTs."""
     import icalendar
 
     try:
-        events = list(icalendar.Calendar.from_ical(text).walk("VEVENT"))
+        calendar = icalendar.Calendar.from_ical(text)
     except (ValueError, KeyError):
         return None
-    return events or None
+    events = list(calendar.walk("VEVENT"))
+    if not events:
+        return None
+    own = sorted(
+        (name, value.encode() if isinstance(value, str) else bytes(cast(Any, value).to_ical()))
+        for name, value in calendar.property_items(recursive=False)
+        if name not in ("BEGIN", "END", "PRODID")
+    )
+    return own, events
+
+
+def _same_content(
+    one: tuple[list[tuple[str, bytes]], list[icalendar.Component]],
+    other: tuple[list[tuple[str, bytes]], list[icalendar.Component]],
+) -> bool:
+    return one[0] == other[0] and [_normal(e) for e in one[1]] == [_normal(e) for e in other[1]]
 
 
 def _same_uid_not_newer(events: list[icalendar.Component], item: CalendarObject) -> bool:

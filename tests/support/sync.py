@@ -4,6 +4,7 @@ and real CalDAV servers (Radicale here, Xandikos in tests/support/xandikos.py)."
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
 import subprocess
 import sys
@@ -39,6 +40,24 @@ def running(app: Any, limits: ServerLimits | None = None) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@contextmanager
+def serving(command: list[str], log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Run a `visitplan serve` command (``--port 0``) until the block ends; yields the
+    process and the base URL it printed."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text())):
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "visitplan serve did not start"
+            time.sleep(0.05)
+        yield process, f"http://127.0.0.1:{found.group(1)}"
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 @pytest.fixture

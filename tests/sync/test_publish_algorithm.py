@@ -86,6 +86,18 @@ def objects(seoul_clinic: Clinic, items: list[CalendarVisit]) -> list[CalendarOb
     ]
 
 
+def first_publish(
+    target: CalDAVCalendar, clinic: Clinic, items: list[CalendarVisit]
+) -> MemoryLedger:
+    ledger = MemoryLedger()
+    publish(target, objects(clinic, items), ledger)
+    return ledger
+
+
+def server_copy(target: CalDAVCalendar, ledger: MemoryLedger, uid: str) -> tuple[str, str | None]:
+    return target.get(ledger.rows[uid].href) or ("", None)
+
+
 def server_events(server: CalDAVServer, url: str) -> dict[str, icalendar.Event]:
     client = caldav.DAVClient(url=server.url, username=server.user, password=server.password)
     found = {}
@@ -143,7 +155,7 @@ def test_a_change_made_on_the_server_is_not_overwritten(
     publish(target, objects(seoul_clinic, items), ledger)
     # Someone edits the event in their calendar app.
     href = ledger.rows[items[0].uid].href
-    text, etag = target.get(href) or ("", None)
+    text, etag = server_copy(target, ledger, items[0].uid)
     edited = text.replace("SUMMARY:", "SUMMARY:Edited ")
     assert target.put(href, edited, if_match=etag).status in (200, 201, 204)
 
@@ -289,8 +301,7 @@ def test_a_publisher_killed_during_updates_leaves_no_false_conflict(
     caldav_server: CalDAVServer, target: CalDAVCalendar, seoul_clinic: Clinic
 ) -> None:
     items = visits(4)
-    ledger = MemoryLedger()
-    publish(target, objects(seoul_clinic, items), ledger)
+    ledger = first_publish(target, seoul_clinic, items)
     items = [moved(v, 1) for v in items]
     killed = KilledLedger(dict(ledger.rows), victim=items[2].uid)
     with pytest.raises(Killed):
@@ -311,14 +322,13 @@ def test_our_overtaken_write_is_replaced_but_an_edit_that_keeps_the_digest_is_no
     """Killed after a write, then the visit moved again before the next run: the server
     copy is neither the ledger's nor what we send now, yet its digest says it is ours."""
     items = visits(3)
-    ledger = MemoryLedger()
-    publish(target, objects(seoul_clinic, items), ledger)
+    ledger = first_publish(target, seoul_clinic, items)
     items = [moved(v, 1) for v in items]
     with pytest.raises(Killed):
         publish(target, objects(seoul_clinic, items), KilledLedger(ledger.rows, items[1].uid))
     # Someone edits visit 0 in a calendar app, which keeps the properties it does not know.
     href = ledger.rows[items[0].uid].href
-    text, etag = target.get(href) or ("", None)
+    text, etag = server_copy(target, ledger, items[0].uid)
     assert DIGEST in text
     edited = text.replace("SUMMARY:", "SUMMARY:Edited ")
     assert target.put(href, edited, if_match=etag).status in (200, 201, 204)
@@ -336,10 +346,9 @@ def test_an_edit_that_drops_the_digest_is_a_conflict(
     caldav_server: CalDAVServer, target: CalDAVCalendar, seoul_clinic: Clinic
 ) -> None:
     items = visits(1)
-    ledger = MemoryLedger()
-    publish(target, objects(seoul_clinic, items), ledger)
+    ledger = first_publish(target, seoul_clinic, items)
     href = ledger.rows[items[0].uid].href
-    text, etag = target.get(href) or ("", None)
+    text, etag = server_copy(target, ledger, items[0].uid)
     # Same content as ours but without the digest: an app that rewrote the event.
     kept = "\r\n".join(
         line for line in text.replace("\r\n ", "").splitlines() if not line.startswith(DIGEST)

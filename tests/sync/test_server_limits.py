@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import resource
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +20,7 @@ import httpx
 import pytest
 
 from tests.support.cli import VISITPLAN, assert_one_line_error, run_visitplan
+from tests.support.sync import serving
 from tests.sync.test_server_http import MemorySource
 from visitplan.sync.server import ServerLimits, make_feed_app
 
@@ -167,20 +166,9 @@ def limited_server(
         "--header-timeout", str(HEADER_SECONDS),
         "--db", sqlite_url, "--clinic", str(seoul_clinic_file),
     ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text())):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "visitplan serve did not start"
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{found.group(1)}"
+    with serving(command, log) as (process, base):
         token = made.out.strip().rsplit("/", 1)[1]
         yield base, process.pid, f"{base}/feeds/{token}"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def test_1100_idle_sockets_do_not_exhaust_the_servers_descriptors(

@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.support.radicale",
     "tests.support.khal",
     "tests.support.sync",
+    "tests.support.xandikos",
     "tests.support.cli",
     "tests.support.db",
     "tests.support.tui",

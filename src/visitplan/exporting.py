@@ -73,7 +73,10 @@ def export_from_desk(desk: Desk, scope: Scope, options: ExportOptions) -> bytes:
     if not options.name:
         what = "appointments" if options.audience == "patient" else "visits"
         options = dataclasses.replace(options, name=f"{desk.clinic.name} {what}")
-    return calendar_bytes(build_calendar(visits, desk.clinic, options))
+    # An empty calendar still holds the clinic's VTIMEZONE, for the asked dates.
+    first = scope.first or scope.last or desk.now().date()
+    empty_on = (first, scope.last or first)
+    return calendar_bytes(build_calendar(visits, desk.clinic, options, empty_on=empty_on))
 
 
 def from_view(view: VisitView, zone: str, course: str = "") -> CalendarVisit:

@@ -7,8 +7,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.support.cli import VISITPLAN, run_visitplan
+from tests.support.sync import serving
 from visitplan.records.operations import Desk
 from visitplan.sync.feeds import FeedScope, FeedSettings
 from visitplan.sync.server import make_feed_app
@@ -39,34 +38,12 @@ def server(
 ) -> Iterator[tuple[str, Path]]:
     """`visitplan serve` on a free port; yields its base URL and its log file."""
     log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(VISITPLAN),
-                "serve",
-                "--port",
-                "0",
-                "--recheck-seconds",
-                "0",
-                "--db",
-                db_url,
-                "--clinic",
-                str(seoul_clinic_file),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text())):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "visitplan serve did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{found.group(1)}", log
-    finally:
-        process.terminate()
-        process.wait(10)
-
+    command = [
+        str(VISITPLAN), "serve", "--port", "0", "--recheck-seconds", "0",
+        "--db", db_url, "--clinic", str(seoul_clinic_file),
+    ]  # fmt: skip
+    with serving(command, log) as (_process, base):
+        yield base, log
 
 def assert_kept_as_hash_and_listed(desk: Desk, token: str, common: list[str]) -> None:
     """The database holds the token's hash only; `feed list` shows the feed, not the token."""

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from visitplan.errors import InputError
 from visitplan.sync.feeds import Feed, FeedScope, FeedSettings, Snapshot, new_token, token_hash
 from visitplan.sync.server import make_feed_app
 
@@ -32,6 +33,7 @@ class MemorySource:
     lock: threading.Lock = field(default_factory=threading.Lock)
     delay: float = 0.0
     broken: bool = False
+    refused: bool = False  # the export refuses the data (InputError), not a bug
 
     def add(self, scope: str) -> str:
         token = new_token()
@@ -54,6 +56,8 @@ class MemorySource:
         time.sleep(self.delay)
         if self.broken:
             raise ValueError("Patient Jin Park cannot be shown")
+        if self.refused:
+            raise InputError("clinic file: email 'desk@x\\r\\n' holds a line break")
         text = f"BEGIN:VCALENDAR\r\nX-SCOPE:{settings.scope}\r\nX-V:{self.version}\r\n"
         return (text + "END:VCALENDAR\r\n").encode(), MODIFIED
 
@@ -201,3 +205,38 @@ def test_a_feed_that_cannot_be_built_is_a_bare_500_and_a_quiet_log(
     assert "Jin Park" not in caplog.text
     source.broken = False
     assert httpx.get(f"{base}/feeds/{token}.ics").status_code == 200
+
+
+def test_a_feed_the_export_refuses_is_a_503_logged_once_with_its_reason(
+    source: MemorySource, base: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = source.add("clinic")
+    source.refused = True
+    url = f"{base}/feeds/{token}.ics"
+    with caplog.at_level(logging.INFO, logger="visitplan"):
+        answers = [httpx.get(url) for _ in range(3)]
+    assert {(a.status_code, a.text) for a in answers} == {(503, "Service Unavailable")}
+    assert answers[0].headers["retry-after"] == "300"
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    reason = "clinic file: email 'desk@x\\r\\n' holds a line break"
+    assert errors == [f"feed 1 cannot be built: {reason}"]
+    assert len(source.renders) == 1  # the same records give the same refusal: not rebuilt
+    source.refused, source.version = False, 2
+    assert httpx.get(url).status_code == 200
+
+
+def test_a_feed_that_fails_later_serves_its_previous_version(
+    source: MemorySource, base: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = source.add("clinic")
+    url = f"{base}/feeds/{token}.ics"
+    good = httpx.get(url)
+    for failure in ("refused", "broken"):
+        setattr(source, failure, True)
+        source.version += 1
+        with caplog.at_level(logging.INFO, logger="visitplan"):
+            again = httpx.get(url)
+        assert (again.status_code, again.headers["etag"]) == (200, good.headers["etag"])
+        assert "its previous version is served" in caplog.text
+        assert "Jin Park" not in caplog.text
+        setattr(source, failure, False)

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from visitplan.cli.args import date_arg, positive_int
+from visitplan.cli.args import DAY_FORMS, day_arg, positive_int
 
 if TYPE_CHECKING:
     from visitplan.records.clinic_ops import ClinicReport
@@ -35,8 +35,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     closure = subparsers.add_parser("closure", help="days the clinic or a clinician is closed")
     actions = closure.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", parents=[common], help="close a day, or several")
-    add.add_argument("first", metavar="DATE", type=date_arg)
-    add.add_argument("--to", type=date_arg, metavar="DATE", help="the last day closed")
+    add.add_argument(
+        "first", metavar="DATE", type=day_arg, help=f"the first day closed: {DAY_FORMS}"
+    )
+    add.add_argument("--to", type=day_arg, metavar="DATE", help="the last day closed")
     add.add_argument("--reason", default="clinic closed", help="what staff and calendars read")
     add.add_argument("--clinician", metavar="NAME", help="one clinician's leave, not the clinic's")
     _rebook_option(add)
@@ -146,8 +148,13 @@ def run_closure_add(args: argparse.Namespace) -> int:
     from visitplan.records.presenting import desk_from_args
 
     with desk_from_args(args) as desk:
+        today = desk.now().date()
         report = desk.add_closure(
-            args.first, args.to, args.reason, args.clinician, rebook=args.rebook
+            args.first.on(today),
+            args.to.on(today) if args.to else None,
+            args.reason,
+            args.clinician,
+            rebook=args.rebook,
         )
     _print_report(report, args.json)
     return 0

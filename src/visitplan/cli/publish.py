@@ -17,14 +17,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "default clinic) as its own object in a CalDAV calendar. A second run writes only "
         "what changed; an object changed on the server since the last run is left alone and "
         "reported (exit status 1) unless --overwrite is given. --user is also the CalDAV "
-        "login name.",
+        "login name. A password in the --caldav URL is refused: it would show in the "
+        "process list and the shell history.",
     )
     parser.add_argument("scope", metavar="SCOPE", nargs="?", default="clinic")
     parser.add_argument(
         "--caldav",
         required=True,
         metavar="URL",
-        help="the calendar's URL, or the server's with --calendar",
+        help="the calendar's URL, or the server's with --calendar (no password in it)",
     )
     parser.add_argument("--calendar", metavar="NAME", help="the calendar's display name")
     parser.add_argument(
@@ -68,10 +69,12 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from visitplan.sync.feeds import FeedSettings
-    from visitplan.sync.publish import connect, publish
+    from visitplan.sync.publish import connect, login, publish
     from visitplan.sync.source import calendar_objects, open_desk_from
     from visitplan.sync.store import SqlLedger
 
+    # Before anything else: a password in the URL is refused, never printed or stored.
+    url, caldav_user = login(args.caldav, args.user)
     settings = FeedSettings.parse(args.scope, args.audience, args.privacy)
     scope = settings.scope
     password = _password(args)
@@ -81,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
         since = desk.now().date() - dt.timedelta(days=args.lookback_days)
         objects = calendar_objects(desk, settings, since)
         target = connect(
-            args.caldav,
+            url,
             calendar=args.calendar,
-            user=args.user,
+            user=caldav_user,
             password=password,
             create=args.create,
         )

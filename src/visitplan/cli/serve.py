@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from visitplan.cli.args import add_lookback_option, bounded_int
+from visitplan.cli.args import add_lookback_option, bounded_int, positive_int
 from visitplan.domain.limits import MAX_REFRESH_MINUTES
 
 
@@ -36,6 +36,22 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         metavar="S",
         help="how often the database is asked for changes and revoked feeds (default 1)",
     )
+    parser.add_argument(
+        "--max-connections",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="open connections at most (default 1000, and never closer than 128 to the "
+        "descriptor limit); beyond it the one idle longest is closed",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds a client has for a request's headers, from connecting or from the "
+        "previous response (default 10)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -46,11 +62,21 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from visitplan.errors import InputError
-    from visitplan.sync.server import loopback_socket, make_feed_app, uvicorn_server
+    from visitplan.sync.server import (
+        ServerLimits,
+        loopback_socket,
+        make_feed_app,
+        raise_descriptor_limit,
+        uvicorn_server,
+    )
     from visitplan.sync.source import DeskFeedSource, open_desk_from
 
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: not a port number (0 to 65535)")
+    if not 0.1 <= args.header_timeout <= 3600:
+        raise InputError(f"--header-timeout {args.header_timeout}: expected 0.1 to 3600 seconds")
+    raise_descriptor_limit()
+    limits = ServerLimits(max_connections=args.max_connections, header_seconds=args.header_timeout)
     desk = open_desk_from(args.db, args.clinic, args.protocols, args.user)
     source = DeskFeedSource(desk, dt.timedelta(minutes=args.refresh_minutes))
     app = make_feed_app(
@@ -78,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     try:
-        uvicorn_server(app).run(sockets=[sock])
+        uvicorn_server(app, limits=limits).run(sockets=[sock])
     finally:
         sock.close()
         desk.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ AUDIENCES: tuple[Audience, ...] = ("staff", "patient")
 PRIVACY_LEVELS: tuple[Privacy, ...] = ("full", "initials", "none")
 
 PRODID = "-//visitplan//visitplan treatment schedules//EN"
+# The date an empty calendar's VTIMEZONE is written for when no range was asked for.
+_EMPTY_DAY = dt.date(2000, 1, 1)
 # Preview UIDs are uuid5 names under this namespace, so a preview is reproducible.
 PREVIEW_NAMESPACE = uuid.UUID("6f0c1c9e-4a56-5b8e-9d57-3b1e2f6a7c10")
 
@@ -39,6 +42,13 @@ _FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 _PIECE = 74
 _ESCAPES = b"\\^"
 _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# What an address or a domain can never hold in a calendar: whitespace and controls.
+_UNWRITABLE = re.compile(r"[\s\x00-\x1f\x7f\x85\u2028\u2029]")
+# Initials are letters only; a name part is a run of letters and their combining marks.
+_LETTERS = ("Lu", "Ll", "Lt", "Lo")
+_MARKS = ("Mn", "Mc", "Me")
+# A staff calendar shows enough to tell patients apart, never a readable name.
+MAX_INITIALS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +60,34 @@ class Patient:
 
     @property
     def initials(self) -> str:
-        return "".join(f"{word[0].upper()}." for word in self.name.split())
+        return initials(self.name)
+
+
+def initials(name: str) -> str:
+    """``O'Brien-Kim 😀`` is ``O.B.K.``: the first letter of each part of the name.
+
+    Anything that is not a letter or a combining mark separates parts, so hyphens
+    and apostrophes (``'``, ``’``, ``ʼ``) start a new part and emoji, digits and
+    punctuation vanish. Scripts without case keep their letter: ``박 지민`` is
+    ``박.지.``, ``محمد بن سلمان`` is ``م.ب.س.`` (a Korean name written as one word
+    gives one initial, its family name's syllable). More than ``MAX_INITIALS``
+    parts keep the first ones and the last (usually the family name).
+    """
+    firsts: list[str] = []
+    in_part = False
+    for char in unicodedata.normalize("NFC", name):
+        category = unicodedata.category(char)
+        if category in _LETTERS:
+            if not in_part:
+                upper = char.upper()
+                # "ß".upper() is "SS": a letter that has no one-letter capital stays as it is.
+                firsts.append(upper if len(upper) == 1 else char)
+            in_part = True
+        elif category not in _MARKS or not in_part:
+            in_part = False
+    if len(firsts) > MAX_INITIALS:
+        firsts = [*firsts[: MAX_INITIALS - 1], firsts[-1]]
+    return "".join(f"{letter}." for letter in firsts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +116,9 @@ class ExportOptions:
     privacy: Privacy = "initials"
     alarms: bool = True
     name: str = ""  # the calendar's name; empty: the clinic's name and "visits"
+    # METHOD:PUBLISH for files and feeds; a CalDAV calendar object must not have one
+    # (RFC 4791 section 4.1).
+    method: bool = True
 
 
 def clean_text(text: str) -> str:
@@ -87,9 +127,20 @@ def clean_text(text: str) -> str:
 
 
 def build_calendar(
-    visits: Iterable[CalendarVisit], clinic: Clinic, options: ExportOptions
+    visits: Iterable[CalendarVisit],
+    clinic: Clinic,
+    options: ExportOptions,
+    *,
+    empty_on: tuple[dt.date, dt.date] | None = None,
 ) -> icalendar.Calendar:
-    """One VEVENT per visit (cancelled ones too, so calendars remove them)."""
+    """One VEVENT per visit (cancelled ones too, so calendars remove them).
+
+    RFC 5545 wants at least one component in a VCALENDAR: a calendar without
+    visits holds the clinic zone's VTIMEZONE, for the local dates ``empty_on``
+    (the range that was asked for; without one, 1 January 2000, so that the same
+    empty records still give the same bytes).
+    """
+    _check_clinic(clinic)
     ordered = sorted(visits, key=lambda v: (v.start, v.uid))
     if options.audience == "patient":
         _one_patient(ordered)
@@ -97,18 +148,35 @@ def build_calendar(
     cal.add("VERSION", "2.0")
     cal.add("PRODID", PRODID)
     cal.add("CALSCALE", "GREGORIAN")
-    cal.add("METHOD", "PUBLISH")
+    if options.method:
+        cal.add("METHOD", "PUBLISH")
     # icalendar does not know these two are TEXT: escape them by saying so.
     name = icalendar.vText(" ".join(clean_text(options.name or f"{clinic.name} visits").split()))
     cal.add("NAME", name)
     cal.add("X-WR-CALNAME", name)
-    for block in _timezones(ordered):
+    if ordered:
+        blocks = _timezones(ordered)
+    else:
+        first, last = empty_on or (_EMPTY_DAY, _EMPTY_DAY)
+        blocks = [vtimezone(clinic.timezone, first, last)]
+    for block in blocks:
         cal.add_component(block)
     organizer = _organizer(clinic)
     location = clean_text(", ".join(p for p in (clinic.name, clinic.address) if p))
     for visit in ordered:
         cal.add_component(_event(visit, clinic, options, organizer, location))
     return cal
+
+
+def _check_clinic(clinic: Clinic) -> None:
+    """The clinic's values that go into every event unescaped (ORGANIZER's address, the
+    UID's domain): a line break there would end the line, so icalendar refuses it."""
+    for field, value in (("email", clinic.email), ("uid_domain", clinic.uid_domain)):
+        if _UNWRITABLE.search(value):
+            raise InputError(
+                f"clinic file: {field} {value!r} holds a line break, a space or a control "
+                "character, which no calendar can carry; correct it in the clinic file"
+            )
 
 
 def _one_patient(visits: Sequence[CalendarVisit]) -> None:

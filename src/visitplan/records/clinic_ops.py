@@ -82,13 +82,12 @@ class ClinicRecords(CourseBuilding):
         """Make ``clinic`` (read from ``source``) the clinic of every workstation."""
         with self.write(dry_run=dry_run) as c:
             before = self.state
-            if before.settings == clinic:
+            if before.valid and before.settings == clinic:
                 version = before.version
                 what = f"the clinic is unchanged (version {version})"
             else:
-                version = store_settings(
-                    c, clinic, source, self.user, self._stamp(), before.settings
-                )
+                replaced = before.settings if before.valid else None
+                version = store_settings(c, clinic, source, self.user, self._stamp(), replaced)
                 what = f"clinic version {version} loaded from {source}"
             self._sync_clinicians(c, clinic)
             self._apply(read_state(c, clinic))

@@ -66,6 +66,9 @@ class ClinicState:
     clinicians: tuple[ClinicianRecord, ...] = ()
     stamp: int = 0  # the last audit id of a clinic change: tells when to read again
     leave: dict[int, dict[dt.date, str]] = field(default_factory=dict)
+    # False: the stored version fails today's rules and ``settings`` is the fallback
+    # (only `clinic load`, which replaces it, reads the records like that).
+    valid: bool = True
 
     def clinic(self) -> Clinic:
         """The settings with every clinic-wide closure added (a clinician's leave is
@@ -96,10 +99,18 @@ class ClinicState:
         return next(r for r in self.clinicians if r.id == clinician_id)
 
 
-def read_state(c: Connection, fallback: Clinic) -> ClinicState:
-    """The clinic as stored; ``fallback`` (the workstation's) while none is."""
-    row = c.execute(select(CLINIC_VERSIONS).order_by(CLINIC_VERSIONS.c.id.desc()).limit(1)).first()
-    settings = fallback if row is None else Clinic.model_validate_json(row.settings)
+def read_state(c: Connection, fallback: Clinic, *, lenient: bool = False) -> ClinicState:
+    """The clinic as stored; ``fallback`` (the workstation's) while none is, or, when
+    ``lenient``, while the stored one fails today's rules."""
+    newest = select(CLINIC_VERSIONS).order_by(CLINIC_VERSIONS.c.id.desc()).limit(1)
+    row = c.execute(newest).first()
+    valid = True
+    try:
+        settings = fallback if row is None else _stored_clinic(row.id, row.settings)
+    except InputError:
+        if not lenient:
+            raise
+        settings, valid = fallback, False
     clinicians = tuple(
         ClinicianRecord(
             r.id, ClinicianSpec(name=r.name, hours=r.hours, capacity=r.capacity), r.revision
@@ -132,7 +143,24 @@ def read_state(c: Connection, fallback: Clinic) -> ClinicState:
         clinicians,
         clinic_stamp(c),
         dict(leave),
+        valid,
     )
+
+
+def _stored_clinic(version: int, settings: str) -> Clinic:
+    """A stored version, checked again by today's rules (a release may have tightened
+    them since it was loaded)."""
+    from pydantic import ValidationError
+
+    from visitplan.domain.protocol import describe_validation
+
+    try:
+        return Clinic.model_validate_json(settings)
+    except ValidationError as exc:
+        raise InputError(
+            f"the database's clinic (version {version}) is not valid any more: "
+            f"{describe_validation(exc)}; load a corrected clinic file with `visitplan clinic load`"
+        ) from None
 
 
 def clinic_stamp(c: Connection) -> int:

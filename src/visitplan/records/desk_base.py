@@ -124,7 +124,7 @@ class DeskBase:
         state = self.state
         if state.version is not None and clinic_stamp(c) == state.stamp:
             return
-        fresh = read_state(c, state.settings)
+        fresh = read_state(c, state.settings, lenient=not state.valid)
         if fresh.version is None and store_first:
             store_settings(
                 c, state.settings, self._workstation_source, self.user, self._stamp(), None

@@ -65,7 +65,7 @@ def open_desk(
         fallback = clinic or default_clinic(machine_timezone())
         try:
             with engine.connect() as c:
-                state = read_state(c, fallback)
+                state = read_state(c, fallback, lenient=not check_clinic)
         except DBAPIError as exc:
             raise store.unreachable(engine, exc) from None
         if state.version is not None and clinic is not None and check_clinic:

@@ -12,6 +12,20 @@ The algorithm, per visit (``publish``):
 
 What was written (UID, href, ETag, SEQUENCE, fingerprint) goes to the ledger after
 each object, so a run stopped by a dead server or a crash resumes where it stopped.
+A run killed between a PUT and its ledger entry leaves a server copy newer than the
+ledger's ETag; the next run's PUT then fails its precondition, and the server copy
+is read back and recognised as ours when it is our own write:
+
+- exactly what we are about to send (same UID, SEQUENCE and content, compared
+  property by property, since servers reorder and refold what they store): it is
+  recorded with the server's ETag and nothing is sent;
+- or a write of ours that a later change of the visit has overtaken: every object
+  carries ``X-VISITPLAN-DIGEST``, a hash of its VEVENT as we wrote it, so a copy
+  whose content still matches its digest (and whose SEQUENCE is not later than
+  ours) was not edited by anyone, and is replaced;
+- anything else was changed on the server (a calendar app keeps the digest but
+  changes the content, or drops it) and is a conflict.
+
 When a create finds an object already at our href (our own write whose ledger entry
 was lost), it is taken back when it has our UID and no later SEQUENCE than ours.
 Objects whose visit has left the scope (older than the look-back) stay on the
@@ -24,13 +38,20 @@ ledger is cleared, and every visit is written anew.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from visitplan.errors import InputError
+
+if TYPE_CHECKING:
+    import icalendar
+
+DIGEST = "X-VISITPLAN-DIGEST"
+_CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +89,8 @@ class PublishReport:
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
     conflicts: list[str] = field(default_factory=list)  # UIDs changed or refused there
+    # Already on the server as we would write them (an interrupted run's writes).
+    recorded: list[str] = field(default_factory=list)
 
     @property
     def written(self) -> int:
@@ -77,6 +100,10 @@ class PublishReport:
         text = (
             f"{len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
         )
+        if self.recorded:
+            text += (
+                f", {len(self.recorded)} found already written by an interrupted run and recorded"
+            )
         if self.conflicts:
             text += (
                 f", {len(self.conflicts)} changed on the server since the last publish and "
@@ -89,6 +116,10 @@ class PublishReport:
 class PutResult:
     status: int
     etag: str | None
+    sent: bool = True  # False: the server already held exactly this object
+
+
+CalendarState = Literal["calendar", "missing", "other"]
 
 
 class PublishError(InputError):
@@ -106,14 +137,19 @@ class CalDAVCalendar:
     def href_for(self, uid: str) -> str:
         return self.url + quote(uid, safe="-_.") + ".ics"
 
-    def exists(self) -> bool:
+    def state(self) -> CalendarState:
+        """What the URL is, by its DAV:resourcetype (RFC 4791 section 4.2)."""
+        headers = {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"}
         with _talking(self.url):
-            response = self.client.request(self.url, "PROPFIND", _PROPFIND_TYPE, {"Depth": "0"})
+            response = self.client.request(self.url, "PROPFIND", _PROPFIND_TYPE, headers)
         if response.status == 404:
-            return False
-        if response.status >= 300:
+            return "missing"
+        if response.status != 207:
             raise PublishError(f"CalDAV calendar {self.url}: the server answered {response.status}")
-        return "calendar" in str(response.raw)
+        return _resource_state(response.tree)
+
+    def exists(self) -> bool:
+        return self.state() == "calendar"
 
     def put(self, href: str, body: str, *, if_match: str | None) -> PutResult:
         headers = {"Content-Type": "text/calendar; charset=utf-8"}
@@ -157,6 +193,30 @@ _PROPFIND_TYPE = (
 )
 
 
+def _resource_state(tree: Any) -> CalendarState:
+    """A Depth 0 multistatus: missing (Xandikos answers 207 with a 404 inside), a
+    calendar collection, or something else (a plain collection, a file)."""
+    if tree is None:
+        raise PublishError("CalDAV server: its PROPFIND reply was not a DAV multistatus")
+    for response in tree.iter("{DAV:}response"):
+        status = response.find("{DAV:}status")
+        if status is not None and _code(status.text) == 404:
+            return "missing"
+        for propstat in response.iter("{DAV:}propstat"):
+            code = _code(propstat.findtext("{DAV:}status"))
+            kind = propstat.find("{DAV:}prop/{DAV:}resourcetype")
+            if code == 200 and kind is not None:
+                return "calendar" if kind.find(f"{_CALDAV}calendar") is not None else "other"
+        return "other"
+    return "missing"
+
+
+def _code(status_line: str | None) -> int:
+    """The code of an ``HTTP/1.1 404 Not Found`` status line; 0 when there is none."""
+    parts = (status_line or "").split()
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+
+
 @contextmanager
 def _talking(url: str) -> Iterator[None]:
     """Network and authentication failures become one line naming the server."""
@@ -188,16 +248,24 @@ def connect(
 ) -> CalDAVCalendar:
     """The calendar at ``url``, or the one named ``calendar`` on the server at ``url``.
 
-    A calendar that does not exist is an error, unless ``create`` makes it.
+    A calendar that does not exist is an error, unless ``create`` makes it. ``url``
+    holds no password (see ``login``).
     """
     from caldav.davclient import DAVClient
 
+    url, user = login(url, user)
     client = DAVClient(
         url=url, username=user, password=password, timeout=timeout, enable_rfc6764=False
     )
     if calendar is None:
         target = CalDAVCalendar(client, url)
-        if not target.exists():
+        state = target.state()
+        if state == "other":
+            raise PublishError(
+                f"CalDAV URL {target.url} is not a calendar collection; give a calendar's "
+                "URL, or the server's with --calendar NAME"
+            )
+        if state == "missing":
             if not create:
                 raise PublishError(
                     f"CalDAV calendar {target.url} does not exist (deleted on the server?); "
@@ -207,6 +275,37 @@ def connect(
             target.created = True
         return target
     return _named_calendar(client, url, calendar, create)
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without the ``user:password@`` part: how a calendar is named and stored."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def login(url: str, user: str | None) -> tuple[str, str | None]:
+    """The URL without credentials, and the login name.
+
+    A password in the URL is refused: the command line shows it to every user of
+    the machine and keeps it in shell history, and the URL is printed and stored.
+    A user name alone is no secret: it is the login when ``user`` is not given.
+    """
+    parts = urlsplit(url)
+    clean = without_credentials(url)
+    if parts.password is not None:
+        raise InputError(
+            f"--caldav {clean}: the URL holds a password; give the login with --user and "
+            "the password with --password-file (or VISITPLAN_CALDAV_PASSWORD)"
+        )
+    named = unquote(parts.username) if parts.username else None
+    if named is not None and user is not None and named != user:
+        raise InputError(
+            f"--caldav {clean}: the URL names the user {named!r} but --user says {user!r}; "
+            "give the login once, with --user"
+        )
+    return clean, user if user is not None else named
 
 
 def _named_calendar(client: Any, url: str, name: str, create: bool) -> CalDAVCalendar:
@@ -256,7 +355,10 @@ def publish(
             )
         etag = result.etag or _etag_of(target, href)
         ledger.record(Published(item.uid, href, etag, item.sequence, item.fingerprint))
-        (report.updated if previous else report.created).append(item.uid)
+        if not result.sent:
+            report.recorded.append(item.uid)
+        else:
+            (report.updated if previous else report.created).append(item.uid)
     return report
 
 
@@ -276,23 +378,73 @@ def _settle_conflict(
     text, etag = current
     if etag is None:
         return PutResult(412, None)
-    ours = previous is None and _same_uid_not_newer(text, item)
-    if ours or overwrite:
+    theirs, wanted = _parsed(text), _parsed(body)
+    if theirs is None or not _same_uid_not_newer(theirs[1], item):
+        return target.put(href, body, if_match=etag) if overwrite else PutResult(412, None)
+    if wanted is not None and _same_content(theirs, wanted):
+        return PutResult(200, etag, sent=False)
+    if previous is None or overwrite or all(_untouched(e) for e in theirs[1]):
         return target.put(href, body, if_match=etag)
     return PutResult(412, None)
 
 
-def _same_uid_not_newer(text: str, item: CalendarObject) -> bool:
+def _parsed(text: str) -> tuple[list[tuple[str, bytes]], list[icalendar.Component]] | None:
+    """The calendar's own properties but PRODID (a METHOD counts), and its VEVENTs."""
     import icalendar
 
     try:
         calendar = icalendar.Calendar.from_ical(text)
-    except ValueError:
-        return False
+    except (ValueError, KeyError):
+        return None
     events = list(calendar.walk("VEVENT"))
-    return bool(events) and all(
+    if not events:
+        return None
+    own = sorted(
+        (name, value.encode() if isinstance(value, str) else bytes(cast(Any, value).to_ical()))
+        for name, value in calendar.property_items(recursive=False)
+        if name not in ("BEGIN", "END", "PRODID")
+    )
+    return own, events
+
+
+def _same_content(
+    one: tuple[list[tuple[str, bytes]], list[icalendar.Component]],
+    other: tuple[list[tuple[str, bytes]], list[icalendar.Component]],
+) -> bool:
+    return one[0] == other[0] and [_normal(e) for e in one[1]] == [_normal(e) for e in other[1]]
+
+
+def _same_uid_not_newer(events: list[icalendar.Component], item: CalendarObject) -> bool:
+    return all(
         str(e.get("UID")) == item.uid and int(e.get("SEQUENCE", 0)) <= item.sequence for e in events
     )
+
+
+def _normal(event: icalendar.Component) -> bytes:
+    """The VEVENT (and its alarms) without our digest, properties in one order, unfolded:
+    equal for equal content however a server reorders, refolds or requotes it."""
+    import icalendar
+
+    copy = icalendar.Component.from_ical(event.to_ical())
+    copy.pop(DIGEST, None)
+    return bytes(copy.to_ical(sorted=True)).replace(b"\r\n ", b"")
+
+
+def _digest(event: icalendar.Component) -> str:
+    return hashlib.sha256(_normal(event)).hexdigest()
+
+
+def _untouched(event: icalendar.Component) -> bool:
+    """Whether the event is still as we wrote it: its content matches its digest."""
+    stamped = event.get(DIGEST)
+    return stamped is not None and str(stamped) == _digest(event)
+
+
+def add_digests(calendar: icalendar.Calendar) -> None:
+    """Give every VEVENT the digest of its content, for ``_untouched``."""
+    for event in calendar.walk("VEVENT"):
+        event.pop(DIGEST, None)
+        event.add(DIGEST, _digest(event))
 
 
 def _etag_of(target: CalDAVCalendar, href: str) -> str | None:

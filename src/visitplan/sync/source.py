@@ -7,6 +7,7 @@ rules; this module only chooses the visits and adds the subscription properties.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from icalendar import vDuration
 from visitplan.domain.ical import CalendarVisit, ExportOptions, build_calendar, calendar_bytes
 from visitplan.exporting import from_view, from_views
 from visitplan.sync.feeds import FeedScope, FeedSettings, Snapshot
-from visitplan.sync.publish import CalendarObject
+from visitplan.sync.publish import CalendarObject, add_digests
 from visitplan.sync.store import FeedStore
 
 if TYPE_CHECKING:
@@ -71,7 +72,8 @@ def feed_body(
     change that altered this feed, so If-Modified-Since alone stays correct.
     """
     visits = calendar_visits(desk, settings.scope, since)
-    calendar = build_calendar(visits, desk.clinic, export_options(desk, settings))
+    options = export_options(desk, settings)
+    calendar = build_calendar(visits, desk.clinic, options, empty_on=(since, since))
     calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", vDuration(refresh))
     window_start = dt.datetime(since.year, since.month, since.day, tzinfo=dt.UTC)
@@ -96,7 +98,8 @@ class DeskFeedSource:
 
 
 def calendar_objects(desk: Desk, settings: FeedSettings, since: dt.date) -> list[CalendarObject]:
-    """One object per visit, each a VCALENDAR with its VTIMEZONE and one VEVENT.
+    """One object per visit, each a VCALENDAR with its VTIMEZONE and one VEVENT, with
+    no METHOD (RFC 4791 section 4.1) and with the digest that tells our writes apart.
 
     Publishing again must cost little when little changed, so nothing is built for
     a visit until it has to be sent: its fingerprint hashes the few columns that
@@ -106,7 +109,7 @@ def calendar_objects(desk: Desk, settings: FeedSettings, since: dt.date) -> list
     """
     rows = _visit_stamps(desk, settings.scope, since)
     titles = _titles(desk, {r.protocol_id for r in rows}, {r.mrn for r in rows})
-    options = export_options(desk, settings)
+    options = dataclasses.replace(export_options(desk, settings), method=False)
     base = f"{desk.clinic.model_dump_json()}|{options!r}|{sorted(titles.items())!r}"
 
     def fingerprint(row: VisitStamp) -> str:
@@ -122,6 +125,7 @@ def calendar_objects(desk: Desk, settings: FeedSettings, since: dt.date) -> list
             course = titles.get(view.protocol_id, view.protocol_id)
             visit = from_view(view, desk.clinic.timezone, course)
             calendar = build_calendar([visit], desk.clinic, options)
+            add_digests(calendar)
             return calendar_bytes(calendar).decode("utf-8")
 
         return render

@@ -18,7 +18,7 @@ from visitplan.sync.feeds import (
     new_token,
     token_hash,
 )
-from visitplan.sync.publish import Published
+from visitplan.sync.publish import Published, without_credentials
 
 
 def _utc_now() -> dt.datetime:
@@ -93,7 +93,8 @@ class SqlLedger:
 
     def __init__(self, engine: Engine, calendar_url: str) -> None:
         self.engine = engine
-        self.calendar_url = calendar_url
+        # One calendar, one ledger, and no password stored (migration 0003s cleaned old rows).
+        self.calendar_url = without_credentials(calendar_url)
 
     def entries(self) -> dict[str, Published]:
         query = select(PUBLISHED).where(PUBLISHED.c.calendar_url == self.calendar_url)

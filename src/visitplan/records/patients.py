@@ -181,8 +181,9 @@ def check_patient(
         if value is None:
             continue
         if len(value) > LIMITS[field]:
+            limit = LIMITS[field]
             raise PatientFieldError(
-                field, f"MRN {mrn}: the {field} is {len(value)} characters, at most {LIMITS[field]}"
+                field, f"MRN {mrn}: {field} of {len(value):,} characters, at most {limit:,}"
             )
         if _control(value, allowed="\t\n\r" if field == "notes" else ""):
             raise PatientFieldError(field, f"MRN {mrn}: the {field} holds a control character")

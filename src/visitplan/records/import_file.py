@@ -133,9 +133,9 @@ def read_file(desk: Desk, path: Path) -> tuple[Batch, Problems]:
             raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
     if not records:
         raise InputError(f"{path}: the file is empty (a header row naming mrn and name is needed)")
+    header = _header(path, records[0][1])
     if len(records) == 1:
         raise InputError(f"{path}: no rows under the header")
-    header = _header(path, records[0][1])
     checker = _RowChecker(desk, path, header, problems)
     for number, cells, fault in records[1:]:
         if cells is not None:
@@ -144,6 +144,8 @@ def read_file(desk: Desk, path: Path) -> tuple[Batch, Problems]:
             index, text = fault
             column = None if index is None else _column_name(header, index)
             problems.add(number, column, text)
+    if not checker.rows and not problems:
+        raise InputError(f"{path}: no rows under the header (only empty ones)")
     return Batch(path, checker.rows, checker.patients, checker.first_row), problems
 
 

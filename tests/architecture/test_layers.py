@@ -122,17 +122,40 @@ def test_the_tui_scan_sees_every_screen() -> None:
     } <= set(TUI_MODULES)
 
 
-def test_plan_command_loads_neither_textual_nor_the_database_layer(tmp_path: Path) -> None:
+PLAN = ["plan", "dextrose-prolotherapy", "--start", "2026-12-01", "--json"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        PLAN,
+        ["--clinic", "{clinic}", "--protocols", "{protocols}", *PLAN],
+        ["--db=sqlite:///unused.sqlite3", "--user", "kim", *PLAN, "--clinic={clinic}"],
+    ],
+    ids=["plain", "options-before", "options-around"],
+)
+def test_plan_command_loads_neither_textual_nor_the_database_layer(
+    argv: list[str], tmp_path: Path
+) -> None:
+    from visitplan.cli.main import COMMAND_MODULES
+
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text('name = "C"\ntimezone = "Asia/Seoul"\n', encoding="utf-8")
+    (tmp_path / "protocols").mkdir()
+    argv = [a.format(clinic=clinic, protocols=tmp_path / "protocols") for a in argv]
     code = (
         "import contextlib, io\n"
         "from visitplan.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    status = main(['plan', 'dextrose-prolotherapy', '--start', '2026-12-01', '--json'])\n"
+        f"    status = main({argv!r})\n"
         "assert status == 0\n"
     )
     loaded = loaded_after(code)
     assert "visitplan.domain.engine" in loaded
     assert not {m for m in loaded if m.split(".")[0] in {"textual", "sqlalchemy", "alembic"}}
+    # Options before the command name still let main build only the parsers up to plan's.
+    later = COMMAND_MODULES[COMMAND_MODULES.index("planning") + 1 :]
+    assert not {f"visitplan.cli.{name}" for name in later} & loaded
 
 
 def test_wheel_ships_the_bundled_protocols(tmp_path: Path) -> None:

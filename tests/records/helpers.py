@@ -32,3 +32,16 @@ def enrolled(
         desk.add_patient(mrn, f"Synthetic Patient {mrn}")
     detail = desk.enroll(mrn, protocol, dt.date.fromisoformat(start), dt.time.fromisoformat(time))
     return by_key(detail.visits)
+
+
+class Clock:
+    """A clock the test sets: the Desk asks it for "now" (aware)."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, day: str, time: str = "10:00") -> None:
+        self.now = at(day, time)

@@ -41,7 +41,8 @@ def test_late_visit_carries_its_chain_and_skips_a_closed_day(desk: Desk) -> None
     assert {v.key for v in change.moved} == set(SESSIONS) - {"session-1"}
     moved_5 = next(v for v in change.moved if v.key == "session-5")
     assert moved_5.target.isoformat() == "2026-06-03"
-    assert moved_5.reason == "Local Election Day"
+    # What it followed first, then why it is not on its target day.
+    assert moved_5.reason == "moved with Session 1 of 6: done 2 days late; Local Election Day"
 
 
 def test_early_visit_pulls_its_chain_forward(desk: Desk) -> None:
@@ -111,22 +112,27 @@ def test_move_within_window_cascades_and_keeps_the_uid(desk: Desk) -> None:
 def test_move_outside_window_is_refused_and_changes_nothing(desk: Desk) -> None:
     visits = enrolled(desk, "P1", "dextrose-prolotherapy", "2026-04-06")
     version = desk.data_version()
-    with pytest.raises(InputError, match=r"outside its window 2026-04-17 to 2026-04-23"):
+    with pytest.raises(
+        InputError, match=r"outside its window Fri 2026-04-17 to Thu 2026-04-23"
+    ) as refused:
         desk.move_visit(visits["session-2"].id, at("2026-04-27"))
+    # The Desk names the visit in the clinic's words; the command line adds its option.
+    assert refused.value.message.startswith("Session 2 of 6 for P1 cannot move")
+    assert refused.value.cli_hint == "--force books it anyway, as a deviation"
     assert desk.data_version() == version
     assert desk.visit(visits["session-2"].id).revision == 1
 
 
 def test_move_to_closed_day_is_refused(desk: Desk) -> None:
     visits = enrolled(desk, "P1", "dextrose-prolotherapy", "2026-04-06")
-    with pytest.raises(InputError, match=r"closed on 2026-05-05 \(Children's Day\)"):
+    with pytest.raises(InputError, match=r"closed on Tue 2026-05-05 \(Children's Day\)"):
         desk.move_visit(visits["session-3"].id, at("2026-05-05"))
 
 
 def test_forced_move_is_a_recorded_deviation(desk: Desk) -> None:
     visits = enrolled(desk, "P1", "dextrose-prolotherapy", "2026-04-06")
     change = desk.move_visit(visits["session-2"].id, at("2026-04-27"), force=True)
-    assert change.visit.deviation == "2026-04-27 is outside its window 2026-04-17 to 2026-04-23"
+    assert change.visit.deviation == "4 days after its window (Fri 2026-04-17 to Thu 2026-04-23)"
     assert not change.visit.in_window
     assert days(desk.visits(mrn="P1"))["session-3"] == "2026-05-11"
     last = desk.history("P1")[-len(change.moved) - 1]

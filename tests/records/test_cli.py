@@ -134,7 +134,7 @@ def test_backup_is_a_working_copy(
         (["visit", "done", "999"], ["unknown visit id 999"]),
         (["visit", "move", "1", "--to", "tomorrow"], ["is not a date and time"]),
         (["visit", "move", "1", "--to", "2026-09-01 10:00"], ["outside its window"]),
-        (["visit", "cancel", "1", "--if-revision", "7"], ["changed by someone else"]),
+        (["visit", "cancel", "1", "--if-revision", "7"], ["at revision 1; there is no revision 7"]),
         (["enrollment", "withdraw", "42"], ["unknown enrollment id 42"]),
         (["import", "bad.csv"], ["row 2, column start"]),
         (

@@ -28,6 +28,18 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="local clinic time of the visits (default 09:00)",
     )
     enroll.add_argument("--clinician", metavar="NAME", help="the staff member who treats")
+    enroll.add_argument(
+        "--another",
+        action="store_true",
+        help="start it even though the patient has a running course of this protocol",
+    )
+    enroll.add_argument(
+        "--done-through",
+        type=date_arg,
+        metavar="YYYY-MM-DD",
+        help="a course already under way: record every visit planned up to this day as "
+        "done at its planned time",
+    )
     enroll.add_argument("--json", action="store_true", help="print one JSON object")
     enroll.set_defaults(run=run_enroll)
 
@@ -42,13 +54,33 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     add_change_options(withdraw, "course")
     withdraw.set_defaults(run=run_withdraw)
+    reinstate = actions.add_parser(
+        "reinstate",
+        parents=[common],
+        help="undo a withdrawal: the visits it cancelled are owed again",
+    )
+    add_change_options(reinstate, "course")
+    reinstate.add_argument(
+        "--another",
+        action="store_true",
+        help="even though the patient has started another course of this protocol since",
+    )
+    reinstate.set_defaults(run=run_reinstate)
 
 
 def run_enroll(args: argparse.Namespace) -> int:
     from visitplan.records.presenting import desk_from_args
 
     with desk_from_args(args) as desk:
-        detail = desk.enroll(args.mrn, args.protocol, args.start, args.time, args.clinician)
+        detail = desk.enroll(
+            args.mrn,
+            args.protocol,
+            args.start,
+            args.time,
+            args.clinician,
+            another=args.another,
+            done_through=args.done_through,
+        )
     _print_detail(detail, args.json)
     return 0
 
@@ -71,10 +103,20 @@ def run_withdraw(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_reinstate(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args
+
+    with desk_from_args(args) as desk:
+        detail = desk.reinstate(args.id, args.if_revision, another=args.another)
+    _print_detail(detail, args.json)
+    return 0
+
+
 def _print_detail(detail: Any, as_json: bool) -> None:
     from visitplan.records.presenting import (
         dump,
         enrollment_document,
+        placement_lines,
         visit_document,
         visit_table,
     )
@@ -94,5 +136,7 @@ def _print_detail(detail: Any, as_json: bool) -> None:
         f"from {e.start} at {e.time:%H:%M}, {e.status}"
     )
     print(visit_table(detail.visits))
+    for line in placement_lines(detail.visits):
+        print(line)
     for warning in detail.warnings:
         print(f"! {warning}")

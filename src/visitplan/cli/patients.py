@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from visitplan.cli.args import positive_int
+
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser("patient", help="add, list and show patients")
@@ -16,6 +18,22 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--email")
     add.add_argument("--json", action="store_true", help="print one JSON object")
     add.set_defaults(run=run_add)
+    edit = actions.add_parser(
+        "edit", parents=[common], help="correct a patient's name, phone, e-mail or notes"
+    )
+    edit.add_argument("mrn", metavar="MRN")
+    edit.add_argument("--name")
+    edit.add_argument("--phone", help="the new phone number ('' removes it)")
+    edit.add_argument("--email", help="the new e-mail address ('' removes it)")
+    edit.add_argument("--notes", help="the new notes (replacing the old ones)")
+    edit.add_argument(
+        "--if-revision",
+        type=positive_int,
+        metavar="N",
+        help="refuse if the patient changed since revision N was read",
+    )
+    edit.add_argument("--json", action="store_true", help="print one JSON object")
+    edit.set_defaults(run=run_edit)
     listing = actions.add_parser("list", parents=[common], help="every patient, by MRN")
     listing.add_argument("--search", metavar="TEXT", help="part of an MRN or a name")
     listing.add_argument("--json", action="store_true", help="print a JSON list")
@@ -42,6 +60,25 @@ def run_add(args: argparse.Namespace) -> int:
         dump(patient_document(patient))
     else:
         print(f"patient {patient.mrn} added")
+    return 0
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    from visitplan.errors import InputError
+    from visitplan.records.presenting import desk_from_args, dump, patient_document
+
+    changes = {k: getattr(args, k) for k in ("name", "phone", "email", "notes")}
+    if all(v is None for v in changes.values()):
+        raise InputError("patient edit: say what to change (--name, --phone, --email, --notes)")
+    with desk_from_args(args) as desk:
+        before = desk.patient(args.mrn)
+        patient = desk.update_patient(args.mrn, **changes, expected_revision=args.if_revision)
+    if args.json:
+        dump(patient_document(patient))
+    elif patient.revision == before.revision:
+        print(f"patient {patient.mrn}: nothing to change")
+    else:
+        print(f"patient {patient.mrn} changed (revision {patient.revision})")
     return 0
 
 

@@ -36,7 +36,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--at",
         type=datetime_arg,
         metavar="DATETIME",
-        help="when it happened, 'YYYY-MM-DD HH:MM' in clinic time (default: now)",
+        help="when it happened, 'YYYY-MM-DD HH:MM' in clinic time (default: as booked, "
+        "if that time has passed; needed once the window ended more than a day ago)",
     )
     move = actions.add_parser("move", parents=[common], help="book the visit at another time")
     move.add_argument(
@@ -51,13 +52,21 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="book it even outside its window or on a closed day (recorded as a deviation)",
     )
-    missed = actions.add_parser("missed", parents=[common], help="a no-show")
+    missed = actions.add_parser(
+        "missed", parents=[common], help="a no-show (once the visit's time has passed)"
+    )
     cancel = actions.add_parser("cancel", parents=[common], help="the visit will not happen")
+    reopen = actions.add_parser(
+        "reopen",
+        parents=[common],
+        help="undo a wrong done, no-show or cancel: the visit is owed again",
+    )
     for action, handler in (
         (done, run_done),
         (move, run_move),
         (missed, run_missed),
         (cancel, run_cancel),
+        (reopen, run_reopen),
     ):
         add_change_options(action, "visit")
         action.set_defaults(run=handler)
@@ -94,6 +103,10 @@ def run_missed(args: argparse.Namespace) -> int:
 
 def run_cancel(args: argparse.Namespace) -> int:
     return _change(args, lambda desk: desk.cancel_visit(args.id, args.if_revision))
+
+
+def run_reopen(args: argparse.Namespace) -> int:
+    return _change(args, lambda desk: desk.reopen_visit(args.id, args.if_revision))
 
 
 def _change(args: argparse.Namespace, action: Any) -> int:

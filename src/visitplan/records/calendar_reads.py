@@ -21,6 +21,7 @@ from visitplan.records.reading import (
     SNAPSHOTS,
     VISITS,
     enrollment_query,
+    mrn_matches,
     to_utc,
 )
 from visitplan.records.views import VisitStamp
@@ -44,7 +45,7 @@ def course_titles(
         .order_by(ENROLLMENTS.c.start_date, ENROLLMENTS.c.id)
     )
     if mrn is not None:
-        query = query.where(PATIENTS.c.mrn == mrn)
+        query = query.where(mrn_matches(mrn))
     with desk._read() as c:
         return {row.protocol_id: row.title for row in c.execute(query)}
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from visitplan.catalog import ProtocolFile
 from visitplan.domain.clinic import Clinic, ClinicCalendar
+from visitplan.domain.deviation import deviation
 from visitplan.domain.engine import Booking, Plan, plan
 from visitplan.records.reading import ENROLLMENTS, SNAPSHOTS, VISITS, from_utc, to_utc
 
@@ -110,6 +111,7 @@ class CourseBuilding:
         clinician: str | None,
         result: Plan,
         now: dt.datetime,
+        done_through: dt.date | None = None,
     ) -> int:
         enrollment_id = int(
             c.execute(
@@ -129,34 +131,44 @@ class CourseBuilding:
                 ],
             ).scalar_one()
         )
-        c.execute(insert(VISITS), self.visit_rows(enrollment_id, result, now))
+        c.execute(insert(VISITS), self.visit_rows(enrollment_id, result, now, done_through))
         return enrollment_id
 
     def visit_rows(
-        self, enrollment_id: int, result: Plan, now: dt.datetime
+        self,
+        enrollment_id: int,
+        result: Plan,
+        now: dt.datetime,
+        done_through: dt.date | None = None,
     ) -> list[dict[str, Any]]:
+        """The visits of a new course; up to ``done_through``, done at their planned time."""
         from uuid import uuid4
 
-        return [
-            {
-                "uid": f"{uuid4()}@{self.clinic.uid_domain}",
-                "enrollment_id": enrollment_id,
-                "key": v.key,
-                "status": "scheduled",
-                "target": v.target,
-                "earliest": v.earliest,
-                "latest": v.latest,
-                "start_at": to_utc(v.start),
-                "end_at": to_utc(v.end),
-                "actual_at": None,
-                "revision": 1,
-                "sequence": 0,
-                "reason": v.reason,
-                "warnings": json.dumps(list(v.warnings), ensure_ascii=False)
-                if v.warnings
-                else "[]",
-                "deviation": None,
-                "updated_at": now,
-            }
-            for v in result.visits
-        ]
+        rows = []
+        for v in result.visits:
+            done = done_through is not None and v.start.date() <= done_through
+            rows.append(
+                {
+                    "uid": f"{uuid4()}@{self.clinic.uid_domain}",
+                    "enrollment_id": enrollment_id,
+                    "key": v.key,
+                    "status": "completed" if done else "scheduled",
+                    "target": v.target,
+                    "earliest": v.earliest,
+                    "latest": v.latest,
+                    "start_at": to_utc(v.start),
+                    "end_at": to_utc(v.end),
+                    "actual_at": to_utc(v.start) if done else None,
+                    "revision": 1,
+                    "sequence": 0,
+                    "reason": v.reason,
+                    "warnings": json.dumps(list(v.warnings), ensure_ascii=False)
+                    if v.warnings
+                    else "[]",
+                    "deviation": deviation(self.calendar, v.start, v.end, v.earliest, v.latest),
+                    "updated_at": now,
+                    "pinned": False,
+                    "cancelled_by": None,
+                }
+            )
+        return rows

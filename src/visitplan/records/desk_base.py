@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from visitplan.catalog import ProtocolCatalog
 from visitplan.domain.clinic import Clinic, ClinicCalendar
+from visitplan.domain.deviation import deviation
 from visitplan.errors import InputError
 from visitplan.records import audit, store
 from visitplan.records.reading import (
@@ -29,6 +30,7 @@ from visitplan.records.reading import (
     Snapshots,
     enrollment_query,
     from_utc,
+    mrn_matches,
     to_utc,
     visit_query,
 )
@@ -143,9 +145,10 @@ class DeskBase:
     # -- shared by every subject ------------------------------------------------
 
     def _patient_row(self, c: Connection, mrn: str) -> Any:
-        row = c.execute(select(PATIENTS).where(PATIENTS.c.mrn == mrn)).first()
+        """The patient whose MRN is ``mrn`` without regard to case or surrounding spaces."""
+        row = c.execute(select(PATIENTS).where(mrn_matches(mrn))).first()
         if row is None:
-            raise InputError(f"unknown MRN {mrn!r}")
+            raise InputError(f"unknown MRN {mrn.strip()!r}")
         return row
 
     def _enrollment_row(self, c: Connection, enrollment_id: int) -> Any:
@@ -160,6 +163,11 @@ class DeskBase:
             raise InputError(f"unknown visit id {visit_id}")
         return row
 
+    def visit_name(self, c: Connection, row: Any) -> str:
+        """A visit as staff know it: its label and its patient ("Session 2 of 6 for P-1")."""
+        step = self._snapshots.get(c, row.snapshot_id).steps.get(row.key)
+        return f"{step.label if step else row.key} for {row.mrn}"
+
     def change_visit(
         self,
         c: Connection,
@@ -171,7 +179,16 @@ class DeskBase:
         action: str,
         mrn: str | None,
     ) -> None:
-        """Write ``changes`` if the visit is still at revision ``seen``; audit it."""
+        """Write ``changes`` if the visit is still at revision ``seen``; audit it.
+
+        The deviation label is derived again from the visit's new time and window
+        whenever either changes, so it never names a day the visit has left.
+        """
+        changes = dict(changes)
+        placing = {"status", "start_at", "end_at", "earliest", "latest"}
+        if "deviation" not in changes and placing & changes.keys():
+            final = {k: changes.get(k, getattr(row, k)) for k in placing}
+            changes["deviation"] = self.deviation_of(final)
         timing = {"status", "start_at", "end_at"}
         bump = 1 if any(k in timing and getattr(row, k) != v for k, v in changes.items()) else 0
         done = c.execute(
@@ -199,6 +216,31 @@ class DeskBase:
             before={k: _shown(k, getattr(row, k), tz) for k in changed},
             after={k: _shown(k, changes[k], tz) for k in changed},
         )
+
+    def deviation_of(self, visit: Mapping[str, Any]) -> str | None:
+        """The deviation label of a visit row's (or its parameters') time and window."""
+        if visit["status"] == "cancelled":
+            return None
+        tz = self.calendar.tz
+        return deviation(
+            self.calendar,
+            from_utc(visit["start_at"], tz),
+            from_utc(visit["end_at"], tz),
+            visit["earliest"],
+            visit["latest"],
+        )
+
+
+def seen_revision(what: str, current: int, expected: int | None) -> int:
+    """The revision a change is based on: the one the caller read (``expected``) or,
+    without one, the current one. A stale one fails before anything is written."""
+    if expected is None:
+        return current
+    if expected > current:
+        raise InputError(f"{what} is at revision {current}; there is no revision {expected} yet")
+    if expected != current:
+        raise InputError(f"{what}: {STALE}")
+    return expected
 
 
 def _shown(key: str, value: Any, tz: Any) -> Any:

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, select, update
 
 from visitplan.domain.engine import Plan
-from visitplan.errors import InputError
+from visitplan.errors import InputError, NeedsOverride
 from visitplan.records import audit
 from visitplan.records.courses import CourseBuilding
-from visitplan.records.desk_base import STALE, DeskBase
+from visitplan.records.desk_base import STALE, DeskBase, seen_revision
 from visitplan.records.reading import (
     ENROLLMENTS,
+    SNAPSHOTS,
     VISITS,
     enrollment_query,
     enrollment_view,
@@ -22,6 +24,9 @@ from visitplan.records.reading import (
     visit_views,
 )
 from visitplan.records.views import EnrollmentDetail, EnrollmentView
+
+if TYPE_CHECKING:
+    from visitplan.records.operations import Desk
 
 DEFAULT_TIME = dt.time(9, 0)
 
@@ -48,18 +53,34 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
         time: dt.time = DEFAULT_TIME,
         clinician: str | None = None,
         *,
+        another: bool = False,
+        done_through: dt.date | None = None,
         dry_run: bool = False,
     ) -> EnrollmentDetail:
-        """Plan the course against the calendar and the bookings, and keep it."""
+        """Plan the course against the calendar and the bookings, and keep it.
+
+        A second running course of one protocol for one patient is refused unless
+        ``another``. A start in the past is allowed: visits already past are overdue
+        (they need an outcome), or, up to ``done_through``, recorded as done at their
+        planned time (a running course moved into visitplan).
+        """
         entry = self.catalog.get(protocol_id)
         clinician = (clinician or "").strip() or None
         with self.write(dry_run=dry_run) as c:
             patient = self._patient_row(c, mrn)
+            if not another:
+                self._refuse_second_course(c, patient.id, patient.mrn, entry.id)
+            today = self.now().date()
+            if done_through is not None and not start <= done_through <= today:
+                raise InputError(
+                    f"done through {done_through:%a %Y-%m-%d}: it must lie between the "
+                    f"course start ({start:%a %Y-%m-%d}) and today ({today:%a %Y-%m-%d})"
+                )
             snapshot_id = self.snapshot_id(c, entry)
             result = self.plan_course(c, entry.protocol, start, time)
             now = self._stamp()
             enrollment_id = self.insert_course(
-                c, patient.id, snapshot_id, start, time, clinician, result, now
+                c, patient.id, snapshot_id, start, time, clinician, result, now, done_through
             )
             audit.record(
                 c,
@@ -68,7 +89,7 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
                 action="enrolled",
                 entity="enrollment",
                 entity_id=enrollment_id,
-                mrn=mrn,
+                mrn=patient.mrn,
                 after={
                     "protocol": entry.id,
                     "version": entry.protocol.version,
@@ -76,9 +97,41 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
                     "time": f"{time:%H:%M}",
                     "clinician": clinician,
                     "visits": len(result.visits),
+                    **({"done_through": done_through} if done_through else {}),
                 },
             )
-            return self._detail(c, enrollment_id, result.warnings)
+            past = sum(
+                1
+                for v in result.visits
+                if v.start < self.now() and (done_through is None or v.start.date() > done_through)
+            )
+            notes = (
+                (
+                    f"{past} visit{'s are' if past != 1 else ' is'} already past with no "
+                    "outcome: overdue, on the worklist until recorded as done or a no-show",
+                )
+                if past
+                else ()
+            )
+            return self._detail(c, enrollment_id, (*result.warnings, *notes))
+
+    def _refuse_second_course(
+        self, c: Connection, patient_id: int, mrn: str, protocol_id: str
+    ) -> None:
+        running = c.execute(
+            enrollment_query().where(
+                ENROLLMENTS.c.patient_id == patient_id,
+                ENROLLMENTS.c.status == "active",
+                SNAPSHOTS.c.protocol_id == protocol_id,
+            )
+        ).first()
+        if running is not None:
+            raise NeedsOverride(
+                f"{mrn} already has a running course of {protocol_id}: course {running.id} "
+                f"from {running.start_date:%a %Y-%m-%d}",
+                override="another",
+                consequence="starts a second one beside it",
+            )
 
     def enrollment(self, enrollment_id: int) -> EnrollmentView:
         with self._read() as c:
@@ -106,26 +159,8 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
             row = self._enrollment_row(c, enrollment_id)
             if row.status == "withdrawn":
                 raise InputError(f"enrollment {enrollment_id} is already withdrawn")
-            seen = row.revision if expected_revision is None else expected_revision
             now = self._stamp()
-            done = c.execute(
-                update(ENROLLMENTS)
-                .where(ENROLLMENTS.c.id == enrollment_id, ENROLLMENTS.c.revision == seen)
-                .values(status="withdrawn", revision=ENROLLMENTS.c.revision + 1, updated_at=now)
-            )
-            if done.rowcount != 1:
-                raise InputError(f"enrollment {enrollment_id}: {STALE}")
-            audit.record(
-                c,
-                at=now,
-                who=self.user,
-                action="withdrawn",
-                entity="enrollment",
-                entity_id=enrollment_id,
-                mrn=row.mrn,
-                before={"status": row.status},
-                after={"status": "withdrawn"},
-            )
+            self._set_status(c, row, "withdrawn", expected_revision, now)
             open_visits = c.execute(
                 select(VISITS).where(
                     VISITS.c.enrollment_id == enrollment_id,
@@ -137,12 +172,81 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
                     c,
                     visit,
                     visit.revision,
-                    {"status": "cancelled"},
+                    {"status": "cancelled", "cancelled_by": "withdrawal"},
                     now,
                     action="cancelled",
                     mrn=row.mrn,
                 )
             return self._detail(c, enrollment_id, ())
+
+    def reinstate(
+        self,
+        enrollment_id: int,
+        expected_revision: int | None = None,
+        *,
+        another: bool = False,
+        dry_run: bool = False,
+    ) -> EnrollmentDetail:
+        """Undo a withdrawal: the visits it cancelled are owed again. One that another
+        patient's booking has since made too full goes to the nearest free time that
+        day (and says so); one already past is overdue."""
+        from visitplan.records.rescheduling import place_again
+
+        with self.write(dry_run=dry_run) as c:
+            row = self._enrollment_row(c, enrollment_id)
+            if row.status != "withdrawn":
+                raise InputError(
+                    f"course {enrollment_id} is {row.status}; only a withdrawn course can be "
+                    "reinstated"
+                )
+            if not another:
+                self._refuse_second_course(c, row.patient_id, row.mrn, row.protocol_id)
+            now = self._stamp()
+            self._set_status(c, row, "active", expected_revision, now)
+            cancelled = c.execute(
+                visit_query()
+                .where(
+                    VISITS.c.enrollment_id == enrollment_id,
+                    VISITS.c.status == "cancelled",
+                    VISITS.c.cancelled_by == "withdrawal",
+                )
+                .order_by(VISITS.c.start_at)
+            ).all()
+            warnings = []
+            for visit in cancelled:
+                changes = {"status": "scheduled", "cancelled_by": None}
+                note = place_again(cast("Desk", self), c, visit) if visit.start_at > now else None
+                if note is not None:
+                    changes.update(note[0])
+                    warnings.append(f"{self.visit_name(c, visit)}: {note[1]}")
+                self.change_visit(
+                    c, visit, visit.revision, changes, now, action="reinstated", mrn=row.mrn
+                )
+            return self._detail(c, enrollment_id, tuple(warnings))
+
+    def _set_status(
+        self, c: Connection, row: Any, status: str, expected: int | None, now: dt.datetime
+    ) -> None:
+        what = f"course {row.id}"
+        seen = seen_revision(what, row.revision, expected)
+        done = c.execute(
+            update(ENROLLMENTS)
+            .where(ENROLLMENTS.c.id == row.id, ENROLLMENTS.c.revision == seen)
+            .values(status=status, revision=ENROLLMENTS.c.revision + 1, updated_at=now)
+        )
+        if done.rowcount != 1:
+            raise InputError(f"{what}: {STALE}")
+        audit.record(
+            c,
+            at=now,
+            who=self.user,
+            action="withdrawn" if status == "withdrawn" else "reinstated",
+            entity="enrollment",
+            entity_id=row.id,
+            mrn=row.mrn,
+            before={"status": row.status},
+            after={"status": status},
+        )
 
     def _enrollment(self, c: Connection, enrollment_id: int) -> EnrollmentView:
         row = self._enrollment_row(c, enrollment_id)

@@ -23,6 +23,7 @@ from visitplan.catalog import ProtocolFile
 from visitplan.errors import InputError, InputErrors
 from visitplan.records.enrollments import DEFAULT_TIME
 from visitplan.records.patients import LIMITS, PatientFieldError, check_patient
+from visitplan.records.reading import mrn_key
 from visitplan.records.schema import ENROLLMENTS, SNAPSHOTS
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ Record = tuple[int, list[str] | None, tuple[int | None, str] | None]
 @dataclass(frozen=True, slots=True)
 class Row:
     number: int
-    key: str  # the MRN as rows and records are matched: stripped, casefolded
+    key: str  # the MRN as rows and records are matched (reading.mrn_key)
     patient: dict[str, Any]  # mrn, name, phone, email, as check_patient gives them
     notes: str
     protocol: ProtocolFile | None
@@ -359,7 +360,7 @@ class _RowChecker:
             return None
         return Row(
             number,
-            patient["mrn"].casefold(),
+            mrn_key(patient["mrn"]),
             patient,
             cell.get("notes", ""),
             protocol,

@@ -33,7 +33,7 @@ from sqlalchemy import func, insert, select
 from visitplan.records import audit
 from visitplan.records.import_file import Batch, Problems, Row, read_file
 from visitplan.records.import_ledger import Ledger, Planned, Stored, TooMany, plan_courses
-from visitplan.records.reading import AUDIT, ENROLLMENTS, PATIENTS, SNAPSHOTS, VISITS
+from visitplan.records.reading import AUDIT, ENROLLMENTS, PATIENTS, SNAPSHOTS, VISITS, mrn_key
 from visitplan.records.views import ImportReport
 
 if TYPE_CHECKING:
@@ -129,11 +129,11 @@ def _read_copy(c: Connection, batch: Batch) -> _Copy:
     # The mark first: whatever is read after it is at least as new, so an unchanged
     # mark at write time means nothing read here has changed since.
     copy = _Copy(_mark(c), {}, {})
-    lowered = sorted({patient["mrn"].lower() for patient in batch.patients.values()})
+    lowered = sorted(batch.patients)  # the keys: what func.lower gives a stored MRN
     for chunk in _chunks(lowered):
         query = select(PATIENTS).where(func.lower(PATIENTS.c.mrn).in_(chunk))
         for row in c.execute(query):
-            key = row.mrn.strip().casefold()
+            key = mrn_key(row.mrn)
             if key in batch.patients:
                 copy.patients.setdefault(key, []).append(row)
     ids = sorted(rows[0].id for rows in copy.patients.values() if len(rows) == 1)

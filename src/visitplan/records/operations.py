@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -27,6 +28,9 @@ from visitplan.records.patients import PatientRecords, check_patient
 from visitplan.records.reading import AUDIT, history_entry
 from visitplan.records.views import HistoryEntry, ImportReport, VisitChange
 from visitplan.records.visits import VisitRecords
+
+if TYPE_CHECKING:
+    from visitplan.records.worklist import WorkItem
 
 __all__ = ["DEFAULT_TIME", "STALE", "WRITE_LOCK", "Desk", "check_patient", "open_desk"]
 
@@ -61,30 +65,35 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
     def complete_visit(
         self,
         visit_id: int,
-        at: dt.datetime | None = None,
+        at: dt.datetime | dt.date | None = None,
         expected_revision: int | None = None,
         *,
         dry_run: bool = False,
     ) -> VisitChange:
-        """Done, at ``at`` (default now). A different day carries the visit's open
-        dependents along, as the protocol anchors them."""
-        from visitplan.records import rescheduling
+        """Done at ``at`` (naive: clinic time; a date: at its booked time that day).
 
-        return rescheduling.complete(self, visit_id, at, expected_revision, dry_run)
+        Without ``at``: as booked, if that time has passed (else now); refused when
+        the window ended more than a day ago. A different day carries the visit's open
+        dependents along, as the protocol anchors them."""
+        from visitplan.records import outcomes
+
+        return outcomes.complete(self, visit_id, at, expected_revision, dry_run)
 
     def move_visit(
         self,
         visit_id: int,
-        to: dt.datetime,
+        to: dt.datetime | dt.date | str,
         *,
         force: bool = False,
         expected_revision: int | None = None,
         dry_run: bool = False,
     ) -> VisitChange:
-        """Booked at ``to`` (naive: clinic time), or the nearest free time that day.
+        """Booked at ``to`` (naive: clinic time; a date: the visit's own time that day;
+        ``"first"``: its first free time), or the nearest free time that day.
 
-        Outside the window or on a closed day it is refused unless ``force``, and
-        then recorded as a deviation. A missed visit moved is owed again."""
+        The visit is then placed by hand: later cascades leave it where it is. Outside
+        the window or on a closed day it is refused unless ``force``, and then recorded
+        as a deviation; a no-show booked again after its window needs no ``force``."""
         from visitplan.records import rescheduling
 
         return rescheduling.move(self, visit_id, to, force, expected_revision, dry_run)
@@ -92,10 +101,11 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
     def miss_visit(
         self, visit_id: int, expected_revision: int | None = None, *, dry_run: bool = False
     ) -> VisitChange:
-        """A no-show: kept on record and counted; the step stays owed (move or cancel it)."""
-        from visitplan.records import rescheduling
+        """A no-show, once its time has passed: kept on record and counted; the step
+        stays owed (move or cancel it)."""
+        from visitplan.records import outcomes
 
-        return rescheduling.miss(self, visit_id, expected_revision, dry_run)
+        return outcomes.miss(self, visit_id, expected_revision, dry_run)
 
     def cancel_visit(
         self, visit_id: int, expected_revision: int | None = None, *, dry_run: bool = False
@@ -105,6 +115,22 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
 
         return rescheduling.cancel(self, visit_id, expected_revision, dry_run)
 
+    def reopen_visit(
+        self, visit_id: int, expected_revision: int | None = None, *, dry_run: bool = False
+    ) -> VisitChange:
+        """Undo a wrong done, no-show or cancellation: the visit is scheduled again (a
+        done one at the time it was booked for), and its dependents follow."""
+        from visitplan.records import outcomes
+
+        return outcomes.reopen(self, visit_id, expected_revision, dry_run)
+
+    def worklist(self) -> list[WorkItem]:
+        """Open visits that need someone (overdue, owed, on a closed day, outside their
+        window), each with what to do, in time order."""
+        from visitplan.records.worklist import worklist
+
+        return worklist(self)
+
     # -- history, import, backup ------------------------------------------------
 
     def history(self, mrn: str | None = None, limit: int | None = None) -> list[HistoryEntry]:
@@ -112,8 +138,7 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
         query = select(AUDIT).order_by(AUDIT.c.id)
         with self._read() as c:
             if mrn is not None:
-                self._patient_row(c, mrn)
-                query = query.where(AUDIT.c.mrn == mrn)
+                query = query.where(AUDIT.c.mrn == self._patient_row(c, mrn).mrn)
             if limit is not None:
                 query = query.order_by(None).order_by(AUDIT.c.id.desc()).limit(limit)
             entries = [history_entry(row) for row in c.execute(query)]

@@ -10,8 +10,14 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from visitplan.errors import InputError
 from visitplan.records import audit, summaries
-from visitplan.records.desk_base import STALE, DeskBase
-from visitplan.records.reading import ENROLLMENTS, PATIENTS, patient_search, patient_view
+from visitplan.records.desk_base import STALE, DeskBase, seen_revision
+from visitplan.records.reading import (
+    ENROLLMENTS,
+    PATIENTS,
+    mrn_matches,
+    patient_search,
+    patient_view,
+)
 from visitplan.records.views import CourseProgress, PatientMatch, PatientView
 
 
@@ -30,8 +36,11 @@ class PatientRecords(DeskBase):
     ) -> PatientView:
         fields = check_patient(mrn, name, phone, email, notes=notes)
         with self.write(dry_run=dry_run) as c:
-            if c.execute(select(PATIENTS.c.id).where(PATIENTS.c.mrn == fields["mrn"])).first():
-                raise InputError(f"MRN {fields['mrn']!r} already exists")
+            # Under the write lock, so no other workstation adds the same MRN meanwhile.
+            same = c.execute(select(PATIENTS.c.mrn).where(mrn_matches(fields["mrn"]))).first()
+            if same is not None:
+                also = "" if same.mrn == fields["mrn"] else f" as {same.mrn!r} (case aside)"
+                raise InputError(f"MRN {fields['mrn']!r} already exists{also}")
             now = self._stamp()
             c.execute(
                 insert(PATIENTS),
@@ -72,6 +81,7 @@ class PatientRecords(DeskBase):
         """Change the given fields (None: unchanged; "" clears phone or e-mail)."""
         with self.write(dry_run=dry_run) as c:
             row = self._patient_row(c, mrn)
+            mrn = row.mrn
             fields = check_patient(
                 mrn,
                 row.name if name is None else name,
@@ -88,7 +98,7 @@ class PatientRecords(DeskBase):
             changes = {k: v for k, v in wanted.items() if getattr(row, k) != v}
             if not changes:
                 return self._patient(c, mrn)
-            seen = row.revision if expected_revision is None else expected_revision
+            seen = seen_revision(f"patient {mrn}", row.revision, expected_revision)
             now = self._stamp()
             done = c.execute(
                 update(PATIENTS)

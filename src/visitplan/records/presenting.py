@@ -85,6 +85,7 @@ def visit_document(v: VisitView) -> dict[str, Any]:
         "reason": v.reason,
         "deviation": v.deviation,
         "warnings": list(v.warnings),
+        "pinned": v.pinned,
     }
 
 
@@ -92,6 +93,7 @@ def change_document(change: VisitChange) -> dict[str, Any]:
     return {
         "visit": visit_document(change.visit),
         "moved": [visit_document(v) for v in change.moved],
+        "left": [visit_document(v) for v in change.left],
         "warnings": list(change.warnings),
     }
 
@@ -144,15 +146,56 @@ def visit_table(visits: Iterable[VisitView], *, with_patient: bool = False) -> s
     return table(rows)
 
 
+def patient_words(v: VisitView) -> str:
+    """A patient as the visit commands name them: MRN and initials (the staff export's)."""
+    from visitplan.domain.ical import Patient
+
+    return f"{v.mrn} {Patient(v.mrn, v.patient_name).initials}"
+
+
 def change_lines(change: VisitChange) -> str:
+    """What a change did, in words: the visit, why it is where it is, what the cascade
+    moved (and why), and which visits placed by hand it left where they were."""
     v = change.visit
     lines = [
-        f"visit {v.id} ({v.label}): {v.status}, {v.start:%a %Y-%m-%d %H:%M} (rev {v.revision})"
+        f"visit {v.id}: {v.label} for {patient_words(v)}: {v.status}, "
+        f"{v.start:%a %Y-%m-%d %H:%M} (rev {v.revision})"
     ]
+    if v.reason:
+        lines.append(f"  why: {v.reason}")
     if v.deviation:
         lines.append(f"! deviation: {v.deviation}")
-    lines += [
-        f"  moved: visit {m.id} ({m.label}) to {m.start:%a %Y-%m-%d %H:%M}" for m in change.moved
-    ]
+    for m in change.moved:
+        lines.append(f"  moved: visit {m.id} ({m.label}) to {m.start:%a %Y-%m-%d %H:%M}")
+        if m.reason:
+            lines.append(f"    why: {m.reason}")
+    for p in change.left:
+        off = (p.start.date() - p.target).days
+        where = (
+            "on its target day"
+            if off == 0
+            else (
+                f"{abs(off)} day{'s' if abs(off) != 1 else ''} "
+                f"{'after' if off > 0 else 'before'} its new target {p.target:%a %Y-%m-%d}"
+            )
+        )
+        lines.append(
+            f"  left where it was placed by hand: visit {p.id} ({p.label}) on "
+            f"{p.start:%a %Y-%m-%d %H:%M}, {where}"
+        )
+        if p.deviation:
+            lines.append(f"! deviation: {p.deviation}")
     lines += [f"! {w}" for w in change.warnings]
     return "\n".join(lines)
+
+
+def placement_lines(visits: Iterable[VisitView]) -> list[str]:
+    """Why the visits of a course are not simply at their asked day and time."""
+    lines = []
+    for v in visits:
+        if v.reason:
+            moved = f" (target {v.target:%a %Y-%m-%d})" if v.start.date() != v.target else ""
+            lines.append(f"  {v.label} on {v.start:%a %Y-%m-%d %H:%M}{moved}: {v.reason}")
+        if v.deviation:
+            lines.append(f"! {v.label}: deviation: {v.deviation}")
+    return lines

@@ -144,9 +144,21 @@ def visit_views(
                 assessments=definition.assessments,
                 duration_minutes=definition.duration_minutes,
                 updated_at=utc_aware(row.updated_at),
+                pinned=bool(row.pinned),
+                cancelled_by=row.cancelled_by,
             )
         )
     return out
+
+
+def mrn_key(mrn: str) -> str:
+    """What makes two MRNs the same: case and surrounding spaces do not count."""
+    return mrn.strip().lower()
+
+
+def mrn_matches(mrn: str) -> ColumnElement[bool]:
+    """The patient whose MRN is ``mrn`` without regard to case (the unique index's rule)."""
+    return func.lower(PATIENTS.c.mrn) == mrn_key(mrn)
 
 
 def patient_search(text: str) -> ColumnElement[bool]:

@@ -1,10 +1,11 @@
-"""Visit changes and their cascade.
+"""Moving and cancelling visits, and the cascade that carries dependents along.
 
 The cascade is the protocol's: when a visit happens on another day than planned
 (done late or early, moved), the engine plans the course again from its stored
 snapshot with every visit pinned except the changed visit's dependents that are
-still open. A visit anchored on the course start never moves because an earlier
-visit was late.
+still open and were not placed by hand. A visit anchored on the course start never
+moves because an earlier visit was late; a visit staff placed by hand stays where
+they put it, and the change says how far it now is from its new target.
 """
 
 from __future__ import annotations
@@ -14,78 +15,63 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pendulum
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
+from visitplan.domain.deviation import days_word
 from visitplan.domain.engine import plan
 from visitplan.domain.protocol import Offset, Protocol, Window, dependents
-from visitplan.errors import InputError
-from visitplan.records.reading import PATIENTS, VISITS, from_utc, to_utc, visit_query
-from visitplan.records.views import SETTLED, VisitChange
+from visitplan.errors import InputError, NeedsOverride
+from visitplan.records.desk_base import seen_revision
+from visitplan.records.reading import VISITS, from_utc, to_utc, visit_query, visit_views
+from visitplan.records.views import SETTLED, VisitChange, VisitView
 
 if TYPE_CHECKING:
     from visitplan.records.operations import Desk
 
 
-def complete(
-    desk: Desk, visit_id: int, at: dt.datetime | None, expected: int | None, dry_run: bool
-) -> VisitChange:
-    with desk.write(dry_run=dry_run) as c:
-        row = desk._visit_row(c, visit_id)
-        _require(row, ("scheduled", "missed"), "marked done")
-        seen = _seen(row, expected)
-        tz = desk.calendar.tz
-        actual = desk.now() if at is None else _local(at, tz)
-        if actual > desk.now().add(minutes=1):
-            raise InputError(f"visit {visit_id}: {actual:%Y-%m-%d %H:%M} is in the future")
-        now = desk._stamp()
-        old_day = from_utc(row.start_at, tz).date()
-        duration = row.end_at - row.start_at
-        desk.change_visit(
-            c,
-            row,
-            seen,
-            {
-                "status": "completed",
-                "actual_at": to_utc(actual),
-                "start_at": to_utc(actual),
-                "end_at": to_utc(actual) + duration,
-            },
-            now,
-            action="done",
-            mrn=row.mrn,
-        )
-        moved = _cascade(desk, c, row, actual, now) if actual.date() != old_day else []
-        return _result(desk, c, visit_id, moved, ())
-
-
 def move(
-    desk: Desk, visit_id: int, to: dt.datetime, force: bool, expected: int | None, dry_run: bool
+    desk: Desk,
+    visit_id: int,
+    to: dt.datetime | dt.date | str,
+    force: bool,
+    expected: int | None,
+    dry_run: bool,
 ) -> VisitChange:
     with desk.write(dry_run=dry_run) as c:
         row = desk._visit_row(c, visit_id)
-        _require(row, ("scheduled", "missed"), "moved")
-        seen = _seen(row, expected)
+        name = desk.visit_name(c, row)
+        require(row, ("scheduled", "missed"), "moved", name)
+        seen = seen_revision(name, row.revision, expected)
         tz = desk.calendar.tz
-        asked = _local(to, tz)
+        duration = row.end_at - row.start_at
+        asked = _asked(to, row, tz)
         day = asked.date()
         problems = []
         if not row.earliest <= day <= row.latest:
-            problems.append(f"{day} is outside its window {row.earliest} to {row.latest}")
+            problems.append(f"{day:%a %Y-%m-%d} is outside its window {_window(row)}")
         closed = desk.calendar.closed_because(day)
         if closed:
-            problems.append(f"the clinic is closed on {day} ({closed})")
-        if problems and not force:
-            raise InputError(
-                f"visit {visit_id} cannot move to {asked:%Y-%m-%d %H:%M}: "
-                + "; ".join(problems)
-                + " (--force books it anyway, as a deviation)"
+            problems.append(f"the clinic is closed on {day:%a %Y-%m-%d} ({closed})")
+        # A no-show booked again after its window is owed all the same: it goes in as
+        # the deviation it is, with the no-show as its reason.
+        rebooking = row.status == "missed"
+        refusing = [p for p in problems if not (rebooking and "outside its window" in p)]
+        if refusing and not force:
+            raise NeedsOverride(
+                f"{name} cannot move to {asked:%a %Y-%m-%d %H:%M}: " + "; ".join(refusing),
+                override="force",
+                consequence="books it anyway, as a deviation",
             )
-        duration = row.end_at - row.start_at
         warnings: tuple[str, ...] = ()
         if closed:
             begin, reason = asked, None
         else:
             begin, reason, warnings = _place(desk, c, row, asked, duration)
+        if rebooking:
+            missed_on = from_utc(row.start_at, tz)
+            reason = "; ".join(
+                r for r in (f"rebooked after the no-show of {missed_on:%a %Y-%m-%d}", reason) if r
+            )
         now = desk._stamp()
         changes: dict[str, Any] = {
             "status": "scheduled",
@@ -93,68 +79,67 @@ def move(
             "end_at": to_utc(begin) + duration,
             "reason": reason,
             "warnings": json.dumps(list(warnings), ensure_ascii=False),
-            "deviation": "; ".join(problems) if problems else None,
+            "pinned": True,
         }
         desk.change_visit(c, row, seen, changes, now, action="moved", mrn=row.mrn)
-        old_day = from_utc(row.start_at, tz).date()
-        moved = _cascade(desk, c, row, begin, now) if begin.date() != old_day else []
-        return _result(desk, c, visit_id, moved, warnings)
-
-
-def miss(desk: Desk, visit_id: int, expected: int | None, dry_run: bool) -> VisitChange:
-    with desk.write(dry_run=dry_run) as c:
-        row = desk._visit_row(c, visit_id)
-        _require(row, ("scheduled",), "marked missed")
-        now = desk._stamp()
-        desk.change_visit(
-            c, row, _seen(row, expected), {"status": "missed"}, now, action="missed", mrn=row.mrn
-        )
-        c.execute(
-            update(PATIENTS)
-            .where(PATIENTS.c.mrn == row.mrn)
-            .values(
-                no_shows=PATIENTS.c.no_shows + 1, revision=PATIENTS.c.revision + 1, updated_at=now
-            )
-        )
-        return _result(desk, c, visit_id, [], ())
+        old = from_utc(row.start_at, tz)
+        cause = f"moved {_shift(old.date(), begin.date())}"
+        moved: list[int] = []
+        left: list[int] = []
+        if begin.date() != old.date():
+            moved, left = cascade(desk, c, row, begin, now, cause)
+        return result(desk, c, visit_id, moved, left, warnings)
 
 
 def cancel(desk: Desk, visit_id: int, expected: int | None, dry_run: bool) -> VisitChange:
     with desk.write(dry_run=dry_run) as c:
         row = desk._visit_row(c, visit_id)
-        _require(row, ("scheduled", "missed"), "cancelled")
+        name = desk.visit_name(c, row)
+        require(row, ("scheduled", "missed"), "cancelled", name)
         desk.change_visit(
             c,
             row,
-            _seen(row, expected),
-            {"status": "cancelled"},
+            seen_revision(name, row.revision, expected),
+            {"status": "cancelled", "cancelled_by": "staff"},
             desk._stamp(),
             action="cancelled",
             mrn=row.mrn,
         )
-        return _result(desk, c, visit_id, [], ())
+        return result(desk, c, visit_id, [], [], ())
 
 
-def _require(row: Any, allowed: tuple[str, ...], what: str) -> None:
+def require(row: Any, allowed: tuple[str, ...], what: str, name: str) -> None:
     if row.status not in allowed:
-        raise InputError(
-            f"visit {row.id} is {row.status}; only a {' or '.join(allowed)} visit can be {what}"
-        )
+        words = ", ".join(allowed[:-1]) + " or " + allowed[-1] if len(allowed) > 1 else allowed[0]
+        raise InputError(f"{name} is {row.status}; only a {words} visit can be {what}")
 
 
-def _seen(row: Any, expected: int | None) -> int:
-    """The revision the change is based on; a stale one fails before anything runs."""
-    from visitplan.records.operations import STALE
-
-    if expected is not None and expected != row.revision:
-        raise InputError(f"visit {row.id}: {STALE}")
-    return int(row.revision) if expected is None else expected
-
-
-def _local(moment: dt.datetime, tz: Any) -> pendulum.DateTime:
+def local(moment: dt.datetime, tz: Any) -> pendulum.DateTime:
+    """A moment in the clinic's zone (a naive one is read as clinic time)."""
     if moment.tzinfo is None:
         return pendulum.instance(moment, tz=tz)
     return pendulum.instance(moment).in_timezone(tz)
+
+
+def _asked(to: dt.datetime | dt.date | str, row: Any, tz: Any) -> pendulum.DateTime:
+    """The asked moment; a date alone means the visit's own time on that day."""
+    if isinstance(to, dt.datetime):
+        return local(to, tz)
+    if isinstance(to, dt.date):
+        own = from_utc(row.start_at, tz)
+        return pendulum.datetime(to.year, to.month, to.day, own.hour, own.minute, tz=tz)
+    raise InputError(f"{to!r} is not a time to move a visit to")
+
+
+def _window(row: Any) -> str:
+    return f"{row.earliest:%a %Y-%m-%d} to {row.latest:%a %Y-%m-%d}"
+
+
+def _shift(old: dt.date, new: dt.date) -> str:
+    days = (new - old).days
+    if days == 0:
+        return "on the same day"
+    return f"{days_word(abs(days))} {'later' if days > 0 else 'earlier'}"
 
 
 def _place(
@@ -173,59 +158,98 @@ def _place(
     return placed.start, placed.reason, placed.warnings
 
 
-def _cascade(
-    desk: Desk, c: Connection, changed: Any, new_start: pendulum.DateTime, now: dt.datetime
-) -> list[int]:
-    """Plan the changed visit's open dependents again; the ids of those that moved."""
+def place_again(desk: Desk, c: Connection, row: Any) -> tuple[dict[str, Any], str] | None:
+    """A visit coming back (a reinstated course's) at its old time, if the clinic
+    still has room then; else the changes that put it at the nearest free time that
+    day, and what happened in words."""
+    booked = from_utc(row.start_at, desk.calendar.tz)
+    duration = row.end_at - row.start_at
+    begin, reason, warnings = _place(desk, c, row, booked, duration)
+    if begin == booked and not warnings:
+        return None
+    changes = {
+        "start_at": to_utc(begin),
+        "end_at": to_utc(begin) + duration,
+        "reason": reason,
+        "warnings": json.dumps(list(warnings), ensure_ascii=False),
+    }
+    return changes, "; ".join(x for x in (reason, *warnings) if x)
+
+
+def cascade(
+    desk: Desk,
+    c: Connection,
+    changed: Any,
+    new_start: pendulum.DateTime,
+    now: dt.datetime,
+    cause: str,
+) -> tuple[list[int], list[int]]:
+    """Plan the changed visit's open dependents again.
+
+    Returns the ids of the visits it moved, and of the visits placed by hand that it
+    left where they are (their target and window follow their anchor; their time
+    does not). ``cause`` says what happened to the changed visit ("done 3 days late").
+    """
     snapshot = desk._snapshots.get(c, changed.snapshot_id)
     course = c.execute(select(VISITS).where(VISITS.c.enrollment_id == changed.enrollment_id)).all()
     follow = dependents(snapshot.protocol, changed.key)
     tz = desk.calendar.tz
     pinned: dict[str, dt.datetime] = {changed.key: new_start}
     for row in course:
-        if row.key != changed.key and (row.key not in follow or row.status in SETTLED):
+        if row.key != changed.key and (
+            row.key not in follow or row.status in SETTLED or row.pinned
+        ):
             pinned[row.key] = from_utc(row.start_at, tz)
     enrollment = desk._enrollment_row(c, changed.enrollment_id)
-    result = desk.plan_course(
+    planned = desk.plan_course(
         c,
         snapshot.protocol,
         enrollment.start_date,
         dt.time.fromisoformat(enrollment.visit_time),
         pinned=pinned,
         exclude_enrollment=changed.enrollment_id,
-    )
-    planned = result.by_key()
-    moved = []
+    ).by_key()
+    label = snapshot.steps[changed.key].label
+    moved: list[int] = []
+    left: list[int] = []
     for row in course:
-        if row.key in pinned:
+        if row.key not in follow or row.status in SETTLED:
             continue
         v = planned[row.key]
-        changes = {
-            "target": v.target,
-            "earliest": v.earliest,
-            "latest": v.latest,
-            "start_at": to_utc(v.start),
-            "end_at": to_utc(v.end),
-            "reason": v.reason,
-            "warnings": json.dumps(list(v.warnings), ensure_ascii=False),
-        }
+        window = {"target": v.target, "earliest": v.earliest, "latest": v.latest}
+        if row.pinned:
+            changes: dict[str, Any] = window
+        else:
+            why = "; ".join(r for r in (f"moved with {label}: {cause}", v.reason) if r)
+            changes = {
+                **window,
+                "start_at": to_utc(v.start),
+                "end_at": to_utc(v.end),
+                "reason": why,
+                "warnings": json.dumps(list(v.warnings), ensure_ascii=False),
+            }
         changes = {k: value for k, value in changes.items() if getattr(row, k) != value}
-        if changes:
-            desk.change_visit(
-                c, row, row.revision, changes, now, action="rescheduled", mrn=changed.mrn
-            )
-            moved.append(row.id)
-    return moved
+        if not any(k in changes for k in ("target", "start_at")):
+            continue
+        desk.change_visit(c, row, row.revision, changes, now, action="rescheduled", mrn=changed.mrn)
+        (left if row.pinned else moved).append(row.id)
+    return moved, left
 
 
-def _result(
-    desk: Desk, c: Connection, visit_id: int, moved: list[int], warnings: tuple[str, ...]
+def result(
+    desk: Desk,
+    c: Connection,
+    visit_id: int,
+    moved: list[int],
+    left: list[int],
+    warnings: tuple[str, ...],
 ) -> VisitChange:
-    from visitplan.records.reading import visit_views
-
     rows = c.execute(
-        visit_query().where(VISITS.c.id.in_([visit_id, *moved])).order_by(VISITS.c.start_at)
+        visit_query().where(VISITS.c.id.in_([visit_id, *moved, *left])).order_by(VISITS.c.start_at)
     ).all()
-    views = visit_views(c, rows, desk._snapshots, desk.calendar.tz)
-    main = next(v for v in views if v.id == visit_id)
-    return VisitChange(main, tuple(v for v in views if v.id != visit_id), warnings)
+    views = {v.id: v for v in visit_views(c, rows, desk._snapshots, desk.calendar.tz)}
+
+    def in_time_order(ids: list[int]) -> tuple[VisitView, ...]:
+        return tuple(sorted((views[i] for i in ids), key=lambda v: (v.start, v.id)))
+
+    return VisitChange(views[visit_id], in_time_order(moved), warnings, in_time_order(left))

@@ -9,6 +9,7 @@ stored as naive UTC, the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -20,6 +21,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
+    func,
 )
 
 metadata = MetaData()
@@ -38,6 +41,8 @@ PATIENTS = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
+# MRNs are unique without regard to case (revision 0003).
+Index("ix_patients_mrn_key", func.lower(PATIENTS.c.mrn), unique=True)
 
 # The exact protocol text a course was planned with, stored once per content.
 SNAPSHOTS = Table(
@@ -87,6 +92,10 @@ VISITS = Table(
     Column("warnings", Text, nullable=False),  # JSON list of lines
     Column("deviation", Text),
     Column("updated_at", DateTime, nullable=False),
+    # Placed by hand (moved, or rebooked): a cascade leaves it where staff put it.
+    Column("pinned", Boolean, nullable=False, server_default=false()),
+    # Who cancelled it: 'staff', or 'withdrawal' (which a reinstatement undoes).
+    Column("cancelled_by", String(20)),
     Index("ix_visits_start_at", "start_at"),
     Index("ix_visits_enrollment", "enrollment_id", "start_at"),
 )

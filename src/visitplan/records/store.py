@@ -62,7 +62,9 @@ def sqlite_path(url: URL) -> Path | None:
 
 def make_engine(url_text: str) -> Engine:
     url = parse_url(url_text)
-    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
+    # postgres:// (Heroku's and libpq's spelling) and a bare postgresql:// mean psycopg 3.
+    backend, _, driver = url.drivername.partition("+")
+    if backend in ("postgres", "postgresql") and driver in ("", "psycopg2"):
         url = url.set(drivername="postgresql+psycopg")
     path = sqlite_path(url)
     if path is not None:

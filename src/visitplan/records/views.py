@@ -81,6 +81,10 @@ class VisitView:
     assessments: tuple[str, ...]
     duration_minutes: int
     updated_at: dt.datetime
+    # Placed by hand: a cascade leaves it where staff put it.
+    pinned: bool = False
+    # 'staff' or 'withdrawal' for a cancelled visit (a reinstatement undoes the latter).
+    cancelled_by: str | None = None
 
     @property
     def in_window(self) -> bool:
@@ -123,11 +127,14 @@ class EnrollmentDetail:
 
 @dataclass(frozen=True, slots=True)
 class VisitChange:
-    """The visit that was changed and every other visit the cascade moved."""
+    """The visit that was changed, every other visit the cascade moved, and the
+    visits placed by hand that it left where they were (now ``days_from_target``
+    days from their new target)."""
 
     visit: VisitView
     moved: tuple[VisitView, ...] = ()
     warnings: tuple[str, ...] = ()
+    left: tuple[VisitView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

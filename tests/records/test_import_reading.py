@@ -220,3 +220,11 @@ def test_the_command_prints_one_line_per_bad_row_then_the_count(
     again = run_visitplan("import", str(path), env=env)
     assert (again.status, again.err) == (0, "")
     assert again.out == f"{path}: nothing new imported: 1 row says only what the records hold\n"
+
+
+def test_a_quote_closed_rows_later_in_notes_does_not_hide_them(lite: Desk, tmp_path: Path) -> None:
+    """The quote opened in row 2's notes closes at the end of row 4: csv reads one row
+    whose notes hold rows 3 and 4. Those lines read like rows of the file: refused."""
+    text = 'mrn,name,notes\nA1,Ann One,"allergic to latex\nA2,Bo Two,\nA3,Cy Three,12 inch"\n'
+    error = refused(lite, tmp_path, text)
+    assert "row 2, column notes: line 2 of the cell reads like a row of this file" in error.message

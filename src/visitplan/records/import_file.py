@@ -301,11 +301,37 @@ class _RowChecker:
         if not any(cell.values()):
             return  # an empty row (a spreadsheet's trailing ones): nothing to import
         bad = {name for name, value in cell.items() if self._cell(number, name, value)}
+        swallowed = 0 if "notes" in bad else self._swallowed(cell.get("notes", ""))
+        if swallowed:
+            self.problems.add(
+                number,
+                "notes",
+                f"line {swallowed} of the cell reads like a row of this file: a quote left "
+                "open where the cell begins? (if the note is meant so, word that line otherwise)",
+            )
+            bad.add("notes")
         row = self._row(number, cell, bad)
         if row is not None and number not in self.problems:
             self._against_earlier(row)
             if number not in self.problems:
                 self.rows.append(row)
+
+    def _swallowed(self, notes: str) -> int:
+        """The first line after the first of a notes cell that parses as a row of this
+        file (as many cells, an MRN-like first and a name): what a quote opened in
+        notes and closed rows later takes in; 0 when there is none."""
+        width = len(self.header)
+        mrn, name = self.header.index("mrn"), self.header.index("name")
+        for index, line in enumerate(notes.splitlines()[1:], start=2):
+            cells = next(csv.reader([line]), [])
+            if (
+                len(cells) == width
+                and cells[name].strip()
+                and 0 < len(cells[mrn].strip()) <= LIMITS["mrn"]
+                and " " not in cells[mrn].strip()
+            ):
+                return index
+        return 0
 
     def _cell(self, number: int, column: str, value: str) -> bool:
         """True (and the problem noted) when the cell cannot be what the records keep."""

@@ -33,10 +33,10 @@ def write(tmp_path: Path, text: str = TEXT) -> Path:
     return path
 
 
-def between(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None]) -> dict[str, int]:
+def between(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], object]) -> dict[str, int]:
     """Run ``meanwhile`` after the import has planned and before it writes; count the
     courses the engine plans (first, and again)."""
-    real_plan_courses = importing.plan_courses
+    real_plan_courses = import_ledger.plan_courses
     real_plan_row = import_ledger._plan_row
     counts = {"calls": 0, "planned": 0}
 
@@ -163,13 +163,13 @@ def test_others_can_save_while_the_import_plans(
 def write_lock_held(db_url: str) -> Iterator[None]:
     """Another workstation in the middle of a save that does not end."""
     if db_url.startswith("sqlite"):
-        holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
+        lite = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+        lite.execute("BEGIN IMMEDIATE")
         try:
             yield
         finally:
-            holder.rollback()
-            holder.close()
+            lite.rollback()
+            lite.close()
         return
     engine = create_engine(db_url)
     try:

@@ -161,11 +161,15 @@ def check_answer(status: int, out: str, err: str, before: Any, after: Any) -> No
     assert after == before
 
 
-@settings(
-    max_examples=100,
+# One database for all of a test's files (they meet what earlier ones stored), and
+# imports take longer than hypothesis expects of a test.
+FUZZING = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@settings(FUZZING, max_examples=100)
 @given(data=csv_files())
 def test_any_csv_is_imported_or_refused_with_nothing_changed(
     data: bytes,
@@ -184,11 +188,7 @@ def test_any_csv_is_imported_or_refused_with_nothing_changed(
 
 
 @pytest.mark.slow
-@settings(
-    max_examples=8,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(FUZZING, max_examples=8)
 @given(data=csv_files())
 def test_the_console_script_answers_the_same_way(
     data: bytes,

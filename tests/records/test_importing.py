@@ -89,16 +89,18 @@ import sys
 from pathlib import Path
 from visitplan.catalog import ProtocolCatalog, protocol_dirs
 from visitplan.domain.clinic import default_clinic
-from visitplan.records import operations
+from visitplan.records import importing, operations
 
-original = operations.Desk.visit_rows
-def slow_rows(self, *args, **kwargs):
-    # Hold the transaction open, half-written, until the test kills us.
-    Path(sys.argv[3]).touch()
-    import time
-    time.sleep(60)
-    return original(self, *args, **kwargs)
-operations.Desk.visit_rows = slow_rows
+original = importing._Bulk.insert
+def slow_insert(self, c, rows):
+    # Hold the transaction open, half-written (patients and courses in, visits not
+    # yet), until the test kills us.
+    if self.table.name == "visits":
+        Path(sys.argv[3]).touch()
+        import time
+        time.sleep(60)
+    return original(self, c, rows)
+importing._Bulk.insert = slow_insert
 desk = operations.open_desk(sys.argv[1], default_clinic("Asia/Seoul"),
                             ProtocolCatalog(protocol_dirs(env={})), "crash-test")
 desk.import_csv(Path(sys.argv[2]))

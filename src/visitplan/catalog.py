@@ -96,13 +96,29 @@ def user_clinic_path() -> Path:
 
 def load_clinic(explicit: str | Path | None = None, env: Mapping[str, str] | None = None) -> Clinic:
     """--clinic, else VISITPLAN_CLINIC, else the user's config file, else the default."""
+    found = workstation_clinic(explicit, env)
+    return found.clinic if found.clinic is not None else default_clinic(machine_timezone())
+
+
+@dataclass(frozen=True, slots=True)
+class WorkstationClinic:
+    """This workstation's clinic file, if it has one (``source`` names it)."""
+
+    clinic: Clinic | None
+    source: str
+
+
+def workstation_clinic(
+    explicit: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> WorkstationClinic:
+    """--clinic, else VISITPLAN_CLINIC, else the user's config file; else none."""
     env = os.environ if env is None else env
     chosen = explicit or env.get("VISITPLAN_CLINIC")
     path = Path(chosen) if chosen else user_clinic_path()
     if not chosen and not path.exists():
-        return default_clinic(machine_timezone())
+        return WorkstationClinic(None, "no clinic file")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the clinic file: {exc}") from None
-    return parse_clinic(text, str(path))
+    return WorkstationClinic(parse_clinic(text, str(path)), path.name)

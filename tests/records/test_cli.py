@@ -41,6 +41,7 @@ def test_every_records_command(cli: Cli, tmp_path: Path) -> None:
         "patient P1 added\n"
     )
     assert [p["mrn"] for p in cli.json("patient", "list")] == ["P1"]  # type: ignore[index,union-attr]
+    cli("clinician", "add", "Dr A")
     course = cli.json(
         "enroll",
         "P1",

@@ -17,13 +17,12 @@ from visitplan.records.operations import open_desk
 WORKER = """
 import json, sys, datetime as dt
 from visitplan.catalog import ProtocolCatalog, protocol_dirs
-from visitplan.domain.clinic import default_clinic
 from visitplan.errors import InputError
 from visitplan.records.operations import open_desk
 
 url, worker, rounds, ids = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
-desk = open_desk(url, default_clinic("Asia/Seoul"), ProtocolCatalog(protocol_dirs(env={})),
-                 f"worker-{worker}")
+# No clinic file of its own: the workstation plans with the database's clinic.
+desk = open_desk(url, None, ProtocolCatalog(protocol_dirs(env={})), f"worker-{worker}")
 done = {"moves": 0, "stale": 0, "cascades": 0}
 for n in range(rounds):
     # A move of a visit the cascades also move, based on what we just read...

@@ -102,6 +102,35 @@ def test_slots_taken_meanwhile_are_planned_again(
     assert f"{first['M0'].start:%H:%M}" != "10:00"
 
 
+def test_with_nothing_saved_meanwhile_each_course_is_planned_once(
+    desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also on a new database, whose first write stores the clinic it plans with."""
+    counts = between(monkeypatch, lambda: None)
+    assert desk.import_csv(write(tmp_path)).enrollments == 23
+    assert counts == {"calls": 1, "planned": 23}
+
+
+def test_a_closure_added_meanwhile_plans_every_course_anew(
+    desk: Desk,
+    other: Desk,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seoul_clinic: Clinic,
+    catalog: ProtocolCatalog,
+) -> None:
+    """The planning saw Monday 6 April open; by the time of writing it is closed."""
+    counts = between(monkeypatch, lambda: other.add_closure(dt.date(2026, 4, 6)))
+    report = desk.import_csv(write(tmp_path))
+    assert report.enrollments == 23
+    assert counts["planned"] == 23 + 23
+    assert desk.agenda(dt.date(2026, 4, 6)) == []
+    with open_desk(f"sqlite:///{tmp_path / 'ref.db'}", seoul_clinic, catalog, "ref") as ref:
+        ref.add_closure(dt.date(2026, 4, 6))
+        ref.import_csv(write(tmp_path))
+        assert visits_of(desk) == visits_of(ref)
+
+
 def test_a_patient_added_meanwhile_with_the_same_details_is_the_same_patient(
     desk: Desk, other: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

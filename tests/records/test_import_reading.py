@@ -17,7 +17,7 @@ from visitplan.errors import InputError, InputErrors
 from visitplan.records.import_file import LONGEST
 from visitplan.records.operations import Desk, open_desk
 from visitplan.records.patients import LIMITS
-from visitplan.records.schema import ENROLLMENTS, PATIENTS
+from visitplan.records.schema import CLINICIANS, PATIENTS
 
 HEADER = "mrn,name,phone,email,notes,protocol,start,time,clinician\n"
 
@@ -99,6 +99,11 @@ def test_a_bad_header_is_row_1(lite: Desk, tmp_path: Path, header: str, fragment
         ("A1,Ann One,,,,nope,2026-04-06", "row 2, column protocol: unknown protocol"),
         ("A 1,Ann One", "row 2, column mrn: MRN 'A 1': must be 1 to 64 characters"),
         ("A1,Ann One,,no-at-sign", "row 2, column email:"),
+        (
+            "A1,Ann One,,,,eswt-plantar-fasciitis,2026-04-06,,Dr Nobody",
+            "row 2, column clinician: unknown clinician 'Dr Nobody' (known: none yet) "
+            "(`visitplan clinician add NAME` adds one)",
+        ),
     ],
 )
 def test_a_bad_cell_names_its_row_and_column(
@@ -135,13 +140,15 @@ def test_a_cell_over_its_limit_is_refused_and_one_at_it_is_kept(
     assert f"row 2, column {column}: {limit + 1:,} characters, at most {limit:,}" in error.message
     path = tmp_path / "ok.csv"
     path.write_text(row(limit), encoding="utf-8")
+    if column == "clinician":
+        lite.add_clinician("x" * limit)
     assert lite.import_csv(path).patients == 1
 
 
 def test_limits_are_the_tables_column_sizes() -> None:
     for name in ("mrn", "name", "phone", "email"):
         assert LIMITS[name] == PATIENTS.c[name].type.length, name  # type: ignore[attr-defined]
-    assert LONGEST["clinician"] == ENROLLMENTS.c.clinician.type.length  # type: ignore[attr-defined]
+    assert LONGEST["clinician"] == CLINICIANS.c.name.type.length  # type: ignore[attr-defined]
     assert LIMITS["notes"] == 10_000
 
 

@@ -34,6 +34,8 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_import_adds_patients_and_courses(desk: Desk, tmp_path: Path) -> None:
+    desk.add_clinician("Dr A")
+    desk.add_clinician("Dr B")
     report = desk.import_csv(write(tmp_path, GOOD))
     assert (report.patients, report.enrollments, report.visits) == (3, 3, 7 + 4 + 7)
     assert [p.mrn for p in desk.patients()] == ["P1", "P2", "P3"]
@@ -88,7 +90,6 @@ KILLED_IMPORT = """
 import sys
 from pathlib import Path
 from visitplan.catalog import ProtocolCatalog, protocol_dirs
-from visitplan.domain.clinic import default_clinic
 from visitplan.records import importing, operations
 
 original = importing._Bulk.insert
@@ -101,7 +102,7 @@ def slow_insert(self, c, rows):
         time.sleep(60)
     return original(self, c, rows)
 importing._Bulk.insert = slow_insert
-desk = operations.open_desk(sys.argv[1], default_clinic("Asia/Seoul"),
+desk = operations.open_desk(sys.argv[1], None,
                             ProtocolCatalog(protocol_dirs(env={})), "crash-test")
 desk.import_csv(Path(sys.argv[2]))
 """
@@ -112,6 +113,8 @@ def test_killed_import_leaves_the_database_as_it_was(
 ) -> None:
     with open_desk(db_url, seoul_clinic, catalog, "tester") as desk:
         desk.add_patient("P0", "Synthetic Before")
+        desk.add_clinician("Dr A")
+        desk.add_clinician("Dr B")
         before = desk.data_version()
     csv_path = write(tmp_path, GOOD)
     marker = tmp_path / "inside-transaction"
@@ -169,8 +172,14 @@ def test_import_books_as_enrolling_row_by_row_would(
 # -- what is stored already (issue 12) ---------------------------------------------
 
 
+def with_clinicians(desk: Desk) -> Desk:
+    desk.add_clinician("Dr A")
+    desk.add_clinician("Dr B")
+    return desk
+
+
 def test_the_same_file_twice_adds_nothing_the_second_time(desk: Desk, tmp_path: Path) -> None:
-    desk.import_csv(write(tmp_path, GOOD))
+    with_clinicians(desk).import_csv(write(tmp_path, GOOD))
     version, visits = desk.data_version(), len(desk.visits())
     again = desk.import_csv(write(tmp_path, GOOD))
     assert (again.patients, again.enrollments, again.visits, again.already) == (0, 0, 0, 4)
@@ -182,7 +191,7 @@ def test_the_same_file_twice_adds_nothing_the_second_time(desk: Desk, tmp_path: 
 def test_a_withdrawn_course_from_the_same_start_is_not_imported_again(
     desk: Desk, tmp_path: Path
 ) -> None:
-    desk.import_csv(write(tmp_path, GOOD))
+    with_clinicians(desk).import_csv(write(tmp_path, GOOD))
     first = desk.enrollments("P2")[0]
     desk.withdraw(first.id)
     again = desk.import_csv(write(tmp_path, GOOD))
@@ -226,7 +235,9 @@ def test_a_row_contradicting_the_records_is_named(
     desk: Desk, tmp_path: Path, row: str, message: str
 ) -> None:
     desk.add_patient("P1", "Synthetic One", phone="010-1")
-    desk.enroll("P1", "dextrose-prolotherapy", dt.date(2026, 4, 6), dt.time(10), "Dr A")
+    with_clinicians(desk).enroll(
+        "P1", "dextrose-prolotherapy", dt.date(2026, 4, 6), dt.time(10), "Dr A"
+    )
     version = desk.data_version()
     header = "mrn,name,phone,email,protocol,start,time,clinician\n"
     with pytest.raises(InputError, match=message):

@@ -53,6 +53,7 @@ def test_update_patient_checks_the_revision(desk: Desk) -> None:
 
 def test_enroll_stores_the_plan_with_lasting_uids(desk: Desk) -> None:
     desk.add_patient("P1", "Synthetic Person")
+    desk.add_clinician("Dr Test")
     detail = desk.enroll(
         "P1", "dextrose-prolotherapy", dt.date(2026, 4, 6), dt.time(10, 0), "Dr Test"
     )
@@ -130,6 +131,8 @@ def test_course_keeps_its_protocol_snapshot(
 
 def test_queries_by_enrollment_clinician_and_range(desk: Desk) -> None:
     desk.add_patient("P1", "Synthetic Person")
+    desk.add_clinician("Dr A")
+    desk.add_clinician("Dr B")
     a = desk.enroll("P1", "dextrose-prolotherapy", dt.date(2026, 4, 6), dt.time(10, 0), "Dr A")
     b = desk.enroll("P1", "eswt-plantar-fasciitis", dt.date(2026, 4, 7), dt.time(14, 0), "Dr B")
     assert {v.enrollment_id for v in desk.visits(enrollment_id=b.enrollment.id)} == {

@@ -145,6 +145,8 @@ def clinic_desk(desk: Any) -> Any:
     today = desk.now().date()
     desk.add_patient("MRN-1", "Jin Park")
     desk.add_patient("MRN-2", "Ana Lima")
+    desk.add_clinician("Dr Kim")
+    desk.add_clinician("Dr Lee")
     desk.enroll("MRN-1", "prolotherapy-knee-oa", today, dt.time(9, 0), clinician="Dr Kim")
     desk.enroll("MRN-2", "prolotherapy-knee-oa", today, dt.time(14, 0), clinician="Dr Lee")
     return desk

@@ -63,6 +63,7 @@ def open_test_desk(path: Path, clinic: Clinic, catalog: ProtocolCatalog) -> Desk
 def build_clinic_db(path: Path, clinic: Clinic, catalog: ProtocolCatalog) -> None:
     """A small clinic: three courses under way around TODAY, one patient not enrolled."""
     with open_test_desk(path, clinic, catalog) as desk:
+        desk.add_clinician("Dr Lee")
         for mrn, name, protocol, start, time in COURSES:
             desk.add_patient(mrn, name, phone="010-0000-0000")
             desk.enroll(mrn, protocol, start, time, clinician="Dr Lee")

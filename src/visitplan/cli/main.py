@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "courses",
     "visits",
     "worklist",
+    "clinic",
     "agenda",
     "admin",
     "tui_command",

@@ -43,10 +43,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     move.add_argument(
         "--to",
         type=datetime_arg,
-        required=True,
         metavar="DATETIME",
-        help="'YYYY-MM-DD HH:MM' in clinic time, or ISO 8601 with an offset",
+        help="'YYYY-MM-DD HH:MM' in clinic time, or ISO 8601 with an offset "
+        "(default with --clinician: where it is)",
     )
+    move.add_argument("--clinician", metavar="NAME", help="hand the visit to another clinician")
     move.add_argument(
         "--force",
         action="store_true",
@@ -89,10 +90,18 @@ def run_done(args: argparse.Namespace) -> int:
 
 
 def run_move(args: argparse.Namespace) -> int:
+    if args.to is None and args.clinician is None:
+        from visitplan.errors import InputError
+
+        raise InputError("visit move: say where to (--to) or to whom (--clinician)")
     return _change(
         args,
         lambda desk: desk.move_visit(
-            args.id, args.to, force=args.force, expected_revision=args.if_revision
+            args.id,
+            args.to,
+            force=args.force,
+            expected_revision=args.if_revision,
+            clinician=args.clinician,
         ),
     )
 

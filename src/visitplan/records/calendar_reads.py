@@ -84,7 +84,7 @@ def visit_stamps(
         .order_by(VISITS.c.start_at, VISITS.c.id)
     )
     if clinician is not None:
-        query = query.where(ENROLLMENTS.c.clinician == clinician)
+        query = query.where(VISITS.c.clinician_id == desk.state.clinician(clinician).id)
     with desk._read() as c:
         if mrn is not None:
             query = query.where(PATIENTS.c.id == desk._patient_row(c, mrn).id)

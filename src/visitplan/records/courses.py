@@ -15,17 +15,14 @@ from sqlalchemy import Connection, and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from visitplan.catalog import ProtocolFile
-from visitplan.domain.clinic import Clinic, ClinicCalendar
 from visitplan.domain.deviation import deviation
 from visitplan.domain.engine import Booking, Plan, plan
+from visitplan.records.desk_base import DeskBase
 from visitplan.records.reading import ENROLLMENTS, SNAPSHOTS, VISITS, from_utc, to_utc
 
 
-class CourseBuilding:
+class CourseBuilding(DeskBase):
     """Part of the Desk: what every way of creating or re-planning a course needs."""
-
-    clinic: Clinic
-    calendar: ClinicCalendar
 
     def snapshot_id(self, c: Connection, entry: ProtocolFile) -> int:
         """The stored copy of this exact protocol text, made on first use."""
@@ -60,16 +57,19 @@ class CourseBuilding:
         time: dt.time,
         pinned: Mapping[str, dt.datetime] | None = None,
         exclude_enrollment: int | None = None,
+        clinician_id: int | None = None,
     ) -> Plan:
-        """The engine's plan against the clinic's other bookings.
+        """The engine's plan against the clinic's other bookings, on the days and hours
+        the course's clinician works.
 
         The engine chooses days from the calendar alone, and only times from the
         bookings; so a first plan tells which days' bookings the real one needs.
         """
-        rough = plan(protocol, self.calendar, start, time, pinned=pinned)
+        calendar = self.calendar_for(clinician_id)
+        rough = plan(protocol, calendar, start, time, pinned=pinned)
         days = {v.start.date() for v in rough.visits}
         bookings = self.bookings(c, days, exclude_enrollment=exclude_enrollment)
-        return plan(protocol, self.calendar, start, time, pinned=pinned, bookings=bookings)
+        return plan(protocol, calendar, start, time, pinned=pinned, bookings=bookings)
 
     def bookings(
         self,
@@ -108,7 +108,7 @@ class CourseBuilding:
         snapshot_id: int,
         start: dt.date,
         time: dt.time,
-        clinician: str | None,
+        clinician_id: int | None,
         result: Plan,
         now: dt.datetime,
         done_through: dt.date | None = None,
@@ -122,7 +122,7 @@ class CourseBuilding:
                         "snapshot_id": snapshot_id,
                         "start_date": start,
                         "visit_time": f"{time:%H:%M}",
-                        "clinician": clinician,
+                        "clinician_id": clinician_id,
                         "status": "active",
                         "revision": 1,
                         "created_at": now,
@@ -131,7 +131,10 @@ class CourseBuilding:
                 ],
             ).scalar_one()
         )
-        c.execute(insert(VISITS), self.visit_rows(enrollment_id, result, now, done_through))
+        c.execute(
+            insert(VISITS),
+            self.visit_rows(enrollment_id, result, now, done_through, clinician_id),
+        )
         return enrollment_id
 
     def visit_rows(
@@ -140,10 +143,12 @@ class CourseBuilding:
         result: Plan,
         now: dt.datetime,
         done_through: dt.date | None = None,
+        clinician_id: int | None = None,
     ) -> list[dict[str, Any]]:
         """The visits of a new course; up to ``done_through``, done at their planned time."""
         from uuid import uuid4
 
+        calendar = self.calendar_for(clinician_id)
         rows = []
         for v in result.visits:
             done = done_through is not None and v.start.date() <= done_through
@@ -165,10 +170,11 @@ class CourseBuilding:
                     "warnings": json.dumps(list(v.warnings), ensure_ascii=False)
                     if v.warnings
                     else "[]",
-                    "deviation": deviation(self.calendar, v.start, v.end, v.earliest, v.latest),
+                    "deviation": deviation(calendar, v.start, v.end, v.earliest, v.latest),
                     "updated_at": now,
                     "pinned": False,
                     "cancelled_by": None,
+                    "clinician_id": clinician_id,
                 }
             )
         return rows

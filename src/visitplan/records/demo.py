@@ -31,6 +31,10 @@ def fill(desk: Desk) -> tuple[int, int]:
     if known:
         raise InputError("this database already has the demo patients (DEMO-001...)")
     today = desk.now().date()
+    have = {r.spec.key for r in desk.clinicians()}
+    for name in sorted({p[5] for p in PATIENTS if p[5]}):
+        if name.casefold() not in have:
+            desk.add_clinician(name)
     visits = 0
     missed = False
     for mrn, name, protocol, offset, time, clinician in PATIENTS:

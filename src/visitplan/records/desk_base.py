@@ -22,6 +22,14 @@ from visitplan.domain.clinic import Clinic, ClinicCalendar
 from visitplan.domain.deviation import deviation
 from visitplan.errors import InputError
 from visitplan.records import audit, store
+from visitplan.records.clinic_settings import (
+    ClinicState,
+    clinic_stamp,
+    clinician_clinic,
+    read_state,
+    refuse_other_clinic,
+    store_settings,
+)
 from visitplan.records.reading import (
     AUDIT,
     ENROLLMENTS,
@@ -50,15 +58,82 @@ class DeskBase:
         user: str,
         *,
         clock: Callable[[], dt.datetime] | None = None,
+        state: ClinicState | None = None,
+        workstation: Clinic | None = None,
+        workstation_source: str = "the clinic file",
     ) -> None:
+        """``clinic`` is what the Desk plans with until the database holds one (then
+        ``state``, read from it, wins); ``workstation`` is this workstation's own clinic
+        file, if it has one, which must agree with the database's."""
         self.engine = engine
-        self.clinic = clinic
-        self.calendar = ClinicCalendar(clinic)
+        self._workstation = workstation
+        self._workstation_source = workstation_source
+        self._apply(state or ClinicState(None, clinic))
         self.catalog = catalog
         self.user = user
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._snapshots = Snapshots()
+        self._seen_version: int | None = None
         self._current: dict[str, tuple[str, str] | None] = {}
+
+    # -- the clinic -------------------------------------------------------------
+
+    @property
+    def state(self) -> ClinicState:
+        return self._clinic[0]
+
+    @property
+    def clinic(self) -> Clinic:
+        """The database's clinic, its closures added (the workstation's before any)."""
+        return self._clinic[1]
+
+    @property
+    def calendar(self) -> ClinicCalendar:
+        return self._clinic[2]
+
+    def _apply(self, state: ClinicState) -> None:
+        clinic = state.clinic()
+        # One assignment: worker threads never see one state's clinic with another's
+        # calendar (each clinician's is made when first asked for, into its dict).
+        self._clinic: tuple[ClinicState, Clinic, ClinicCalendar, dict[int, ClinicCalendar]] = (
+            state,
+            clinic,
+            ClinicCalendar(clinic),
+            {},
+        )
+
+    def calendar_for(self, clinician_id: int | None) -> ClinicCalendar:
+        """The calendar a clinician's visits are planned with: the clinic's, narrowed
+        to their working hours and leave (the clinic's own without a clinician)."""
+        state, clinic, calendar, theirs = self._clinic
+        if clinician_id is None:
+            return calendar
+        found = theirs.get(clinician_id)
+        if found is None:
+            spec = state.by_id(clinician_id).spec
+            found = ClinicCalendar(
+                clinician_clinic(clinic, spec, state.leave.get(clinician_id, {}))
+            )
+            theirs[clinician_id] = found
+        return found
+
+    def _sync_clinic(self, c: Connection, *, store_first: bool) -> None:
+        """Catch up with clinic changes made since they were read (another
+        workstation's closure, a `clinic load`); on the database's first write, store
+        the clinic this workstation plans with."""
+        state = self.state
+        if state.version is not None and clinic_stamp(c) == state.stamp:
+            return
+        fresh = read_state(c, state.settings)
+        if fresh.version is None and store_first:
+            store_settings(
+                c, state.settings, self._workstation_source, self.user, self._stamp(), None
+            )
+            fresh = read_state(c, state.settings)
+        elif fresh.version is not None and self._workstation is not None:
+            refuse_other_clinic(fresh.settings, self._workstation, self._workstation_source)
+        if fresh.version is not None or fresh.stamp != state.stamp:
+            self._apply(fresh)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -117,12 +192,21 @@ class DeskBase:
                         # One writer at a time, as SQLite's BEGIN IMMEDIATE gives: two
                         # workstations must not both book the last free slot.
                         connection.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK)))
-                    yield connection
+                    # Under the lock: every change plans with the clinic as it is now.
+                    self._sync_clinic(connection, store_first=not dry_run)
+                    # A clinic change tried out, or refused, is forgotten with it.
+                    kept = self._clinic
+                    try:
+                        yield connection
+                    except BaseException:
+                        self._clinic = kept
+                        raise
                 except BaseException:
                     transaction.rollback()
                     raise
                 if dry_run:
                     transaction.rollback()
+                    self._clinic = kept
                 else:
                     transaction.commit()
         except IntegrityError as exc:
@@ -140,7 +224,12 @@ class DeskBase:
         given, so a change can never commit below an id a reader has already seen.
         """
         with self._read() as c:
-            return int(c.execute(select(func.coalesce(func.max(AUDIT.c.id), 0))).scalar_one())
+            version = int(c.execute(select(func.coalesce(func.max(AUDIT.c.id), 0))).scalar_one())
+            if version != self._seen_version:
+                # Something changed: perhaps the clinic (a closure added elsewhere).
+                self._seen_version = version
+                self._sync_clinic(c, store_first=False)
+            return version
 
     # -- shared by every subject ------------------------------------------------
 
@@ -185,7 +274,7 @@ class DeskBase:
         whenever either changes, so it never names a day the visit has left.
         """
         changes = dict(changes)
-        placing = {"status", "start_at", "end_at", "earliest", "latest"}
+        placing = {"status", "start_at", "end_at", "earliest", "latest", "clinician_id"}
         if "deviation" not in changes and placing & changes.keys():
             final = {k: changes.get(k, getattr(row, k)) for k in placing}
             changes["deviation"] = self.deviation_of(final)
@@ -223,7 +312,7 @@ class DeskBase:
             return None
         tz = self.calendar.tz
         return deviation(
-            self.calendar,
+            self.calendar_for(visit.get("clinician_id")),
             from_utc(visit["start_at"], tz),
             from_utc(visit["end_at"], tz),
             visit["earliest"],

@@ -13,7 +13,7 @@ from visitplan.domain.engine import Plan
 from visitplan.errors import InputError, NeedsOverride
 from visitplan.records import audit
 from visitplan.records.courses import CourseBuilding
-from visitplan.records.desk_base import STALE, DeskBase, seen_revision
+from visitplan.records.desk_base import STALE, seen_revision
 from visitplan.records.reading import (
     ENROLLMENTS,
     SNAPSHOTS,
@@ -31,19 +31,27 @@ if TYPE_CHECKING:
 DEFAULT_TIME = dt.time(9, 0)
 
 
-class EnrollmentRecords(DeskBase, CourseBuilding):
+class EnrollmentRecords(CourseBuilding):
     """Part of the Desk: each patient's courses."""
 
     def preview_enrollment(
-        self, mrn: str | None, protocol_id: str, start: dt.date, time: dt.time = DEFAULT_TIME
+        self,
+        mrn: str | None,
+        protocol_id: str,
+        start: dt.date,
+        time: dt.time = DEFAULT_TIME,
+        clinician: str | None = None,
     ) -> Plan:
-        """The plan `enroll` would store now (the clinic's bookings and capacity
-        honoured), without writing anything."""
+        """The plan `enroll` would store now (the clinic's bookings and capacity, the
+        clinician's hours and leave honoured), without writing anything."""
         entry = self.catalog.get(protocol_id)
+        who = self.state.clinician(clinician) if clinician and clinician.strip() else None
         with self._read() as c:
             if mrn is not None:
                 self._patient_row(c, mrn)
-            return self.plan_course(c, entry.protocol, start, time)
+            return self.plan_course(
+                c, entry.protocol, start, time, clinician_id=who.id if who else None
+            )
 
     def enroll(
         self,
@@ -67,6 +75,7 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
         entry = self.catalog.get(protocol_id)
         clinician = (clinician or "").strip() or None
         with self.write(dry_run=dry_run) as c:
+            who = self.state.clinician(clinician) if clinician else None
             patient = self._patient_row(c, mrn)
             if not another:
                 self._refuse_second_course(c, patient.id, patient.mrn, entry.id)
@@ -77,10 +86,20 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
                     f"course start ({start:%a %Y-%m-%d}) and today ({today:%a %Y-%m-%d})"
                 )
             snapshot_id = self.snapshot_id(c, entry)
-            result = self.plan_course(c, entry.protocol, start, time)
+            result = self.plan_course(
+                c, entry.protocol, start, time, clinician_id=who.id if who else None
+            )
             now = self._stamp()
             enrollment_id = self.insert_course(
-                c, patient.id, snapshot_id, start, time, clinician, result, now, done_through
+                c,
+                patient.id,
+                snapshot_id,
+                start,
+                time,
+                who.id if who else None,
+                result,
+                now,
+                done_through,
             )
             audit.record(
                 c,
@@ -95,7 +114,7 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
                     "version": entry.protocol.version,
                     "start": start,
                     "time": f"{time:%H:%M}",
-                    "clinician": clinician,
+                    "clinician": who.name if who else None,
                     "visits": len(result.visits),
                     **({"done_through": done_through} if done_through else {}),
                 },

@@ -24,9 +24,10 @@ from visitplan.errors import InputError, InputErrors
 from visitplan.records.enrollments import DEFAULT_TIME
 from visitplan.records.patients import LIMITS, PatientFieldError, check_patient
 from visitplan.records.reading import mrn_key
-from visitplan.records.schema import ENROLLMENTS, SNAPSHOTS
+from visitplan.records.schema import CLINICIANS, SNAPSHOTS
 
 if TYPE_CHECKING:
+    from visitplan.records.clinic_settings import ClinicianRecord
     from visitplan.records.operations import Desk
 
 
@@ -44,7 +45,7 @@ LONGEST = {
     "protocol": _size(SNAPSHOTS.c.protocol_id),
     "start": 10,
     "time": 5,
-    "clinician": _size(ENROLLMENTS.c.clinician),
+    "clinician": _size(CLINICIANS.c.name),
 }
 # Longer than any row can be (every cell at its limit, every quote doubled): a
 # longer line is not a patient list (or is /dev/zero), and is not read into memory.
@@ -65,7 +66,8 @@ class Row:
     protocol: ProtocolFile | None
     start: dt.date | None
     time: dt.time
-    clinician: str | None
+    clinician: str | None  # as the clinic's list of clinicians spells it
+    clinician_id: int | None
 
 
 @dataclass
@@ -382,6 +384,9 @@ class _RowChecker:
                 time = parsed or time
         elif not cell.get("protocol") and any(cell.get(c) for c in ("start", "time", "clinician")):
             add(number, "protocol", "a start, time or clinician needs a protocol")
+        clinician = None
+        if cell.get("clinician") and "clinician" not in bad:
+            clinician = self._clinician(number, cell["clinician"])
         if patient is None or number in self.problems:
             return None
         return Row(
@@ -392,8 +397,17 @@ class _RowChecker:
             protocol,
             start,
             time,
-            cell.get("clinician") or None,
+            clinician.name if clinician else None,
+            clinician.id if clinician else None,
         )
+
+    def _clinician(self, number: int, name: str) -> ClinicianRecord | None:
+        """One of the clinic's clinicians (as the records hold them when the file is read)."""
+        try:
+            return self.desk.state.clinician(name)
+        except InputError as exc:
+            self.problems.add(number, "clinician", exc.cli_message)
+            return None
 
     def _protocol(self, number: int, protocol_id: str) -> ProtocolFile | None:
         if protocol_id not in self.protocols:

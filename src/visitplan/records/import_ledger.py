@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from visitplan.catalog import ProtocolFile
@@ -41,14 +41,23 @@ class Planned:
 
 
 class TooMany(Exception):
-    """More courses to re-plan than a write transaction should hold its lock for."""
+    """More courses to re-plan than a write transaction should hold its lock for;
+    ``changed`` are the days whose bookings changed, to plan again outside it."""
+
+    def __init__(self, changed: set[dt.date]) -> None:
+        super().__init__(f"{len(changed)} days changed")
+        self.changed = changed
 
 
 class Ledger:
     NEAR = 2 * 3600.0
 
-    def __init__(self, calendar: ClinicCalendar) -> None:
+    def __init__(
+        self, calendar: ClinicCalendar, calendar_for: Callable[[int | None], ClinicCalendar]
+    ) -> None:
+        """``calendar``: the clinic's; ``calendar_for``: a clinician's (the Desk's)."""
         self.calendar = calendar
+        self.calendar_for = calendar_for
         self.stored: defaultdict[dt.date, list[Entry]] = defaultdict(list)
         self.ours: defaultdict[dt.date, list[Entry]] = defaultdict(list)
 
@@ -86,8 +95,12 @@ class Ledger:
     def _taken(self, day: dt.date) -> list[Entry]:
         return self.stored.get(day, []) + self.ours.get(day, [])
 
-    def plan(self, protocol: ProtocolFile, start: dt.date, time: dt.time) -> Planned:
-        calendar = self.calendar
+    def plan(
+        self, protocol: ProtocolFile, start: dt.date, time: dt.time, clinician_id: int | None
+    ) -> Planned:
+        """The course planned on its clinician's days and hours (the clinic's without
+        one), against every booking of the clinic."""
+        calendar = self.calendar_for(clinician_id)
         capacity = calendar.clinic.capacity
         rough = plan(protocol.protocol, calendar, start, time)
         needed: list[Booking] = []
@@ -138,6 +151,7 @@ def plan_courses(
     """
     before = before or {}
     wanted = {row.number: row for row in rows}
+    changed = set(changed)
     dirty = set(changed)
     planned: dict[int, Planned] = {}
     made = 0
@@ -155,7 +169,7 @@ def plan_courses(
             continue
         made += 1
         if budget is not None and made > budget:
-            raise TooMany
+            raise TooMany(changed)
         new = _plan_row(ledger, row, problems)
         moved = (new.booked if new else frozenset()) ^ (old.booked if old else frozenset())
         dirty |= {day for day, _, _ in moved}
@@ -168,7 +182,7 @@ def _plan_row(ledger: Ledger, row: Row, problems: Problems) -> Planned | None:
     assert row.protocol is not None
     assert row.start is not None
     try:
-        return ledger.plan(row.protocol, row.start, row.time)
+        return ledger.plan(row.protocol, row.start, row.time, row.clinician_id)
     except InputError as exc:
         problems.add(
             row.number, "start", f"no course from {row.start} can be planned: {exc.message}"

@@ -30,10 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
 
+from visitplan.errors import InputError
 from visitplan.records import audit
+from visitplan.records.clinic_settings import CLINIC_ENTITIES
 from visitplan.records.import_file import Batch, Problems, Row, read_file
 from visitplan.records.import_ledger import Ledger, Planned, Stored, TooMany, plan_courses
 from visitplan.records.reading import AUDIT, ENROLLMENTS, PATIENTS, SNAPSHOTS, VISITS, mrn_key
+from visitplan.records.schema import CLINICIANS
 from visitplan.records.views import ImportReport
 
 if TYPE_CHECKING:
@@ -64,52 +67,104 @@ class _Decision:
     already: int = 0  # rows that add nothing: what they say is stored
 
 
+@dataclass
+class _Work:
+    """An import's copy of the records, what it decided and planned against it, and
+    the clinic it planned with."""
+
+    copy: _Copy
+    decision: _Decision
+    ledger: Ledger
+    planned: dict[int, Planned]
+    clinic: Any
+
+
+class _ClinicChanged(Exception):
+    """The clinic's calendar or clinicians changed since the courses were planned."""
+
+
 def import_csv(desk: Desk, path: Path) -> ImportReport:
+    with desk._read() as c:
+        # The clinic as it is now: its clinicians are the ones the file may name.
+        desk._sync_clinic(c, store_first=False)
     batch, problems = read_file(desk, path)
     since = _since(batch)
+    work = _plan(desk, batch, since, problems)
+    problems.check()
+    if not work.decision.todo and batch.patients.keys() <= work.copy.patients.keys():
+        return ImportReport(0, 0, 0, work.decision.already)
+    made = _Rows(desk, batch)
+    made.build(work)
+    for attempt in range(ATTEMPTS):
+        last = attempt == ATTEMPTS - 1
+        try:
+            with desk.write() as c:
+                if _clinic(desk) != work.clinic:
+                    raise _ClinicChanged
+                if _mark(c) != work.copy.mark:
+                    _check_again(c, batch, since, work, None if last else INSIDE)
+                return _write(c, made, work)
+        except TooMany as many:
+            again = Problems(path)
+            work.planned = plan_courses(
+                work.ledger, work.decision.todo, again, work.planned, many.changed
+            )
+            again.check()
+        except _ClinicChanged:
+            # A closure added, a clinician's hours changed: every course planned anew.
+            again = Problems(path)
+            work = _plan(desk, batch, since, again)
+            again.check()
+        made.build(work)
+    raise InputError(
+        f"{path}: not imported: the records kept changing while the import tried to "
+        f"save ({ATTEMPTS} times); try again"
+    )
+
+
+def _plan(desk: Desk, batch: Batch, since: dt.datetime, problems: Problems) -> _Work:
+    """Read what the records hold for the file, decide, and plan, with no transaction
+    open while the engine works."""
     with desk._read() as c:
         copy = _read_copy(c, batch)
         decision = _decide(batch, copy, problems)
         if decision.todo:
             copy.bookings = _bookings(c, since)
-    ledger = Ledger(desk.calendar)
+    ledger = Ledger(desk.calendar, desk.calendar_for)
     ledger.change_stored((), (copy.bookings or Counter()).elements())
     planned = plan_courses(ledger, decision.todo, problems)
-    problems.check()
-    if not decision.todo and batch.patients.keys() <= copy.patients.keys():
-        return ImportReport(0, 0, 0, decision.already)
-    made = _Rows(desk, batch)
-    for row in decision.todo:
-        made.course(row, planned[row.number])
-    for key in batch.patients.keys() - copy.patients.keys():
-        made.patient(key)
-    for attempt in range(ATTEMPTS):
-        last = attempt == ATTEMPTS - 1
-        changed: set[dt.date] = set()
-        try:
-            with desk.write() as c:
-                if _mark(c) != copy.mark:
-                    again = Problems(path)
-                    fresh = _read_copy(c, batch)
-                    decision = _decide(batch, fresh, again)
-                    again.check()
-                    if decision.todo:
-                        fresh.bookings = _bookings(c, since)
-                        before, after = copy.bookings or Counter(), fresh.bookings
-                        changed = ledger.change_stored(before - after, after - before)
-                    else:
-                        fresh.bookings = copy.bookings
-                    copy = fresh
-                    planned = plan_courses(
-                        ledger, decision.todo, again, planned, changed, None if last else INSIDE
-                    )
-                    again.check()
-                return _write(c, made, copy, decision, planned)
-        except TooMany:
-            again = Problems(path)
-            planned = plan_courses(ledger, decision.todo, again, planned, changed)
-            again.check()
-    raise AssertionError("unreachable: the last attempt plans inside the transaction")
+    return _Work(copy, decision, ledger, planned, _clinic(desk))
+
+
+def _check_again(
+    c: Connection, batch: Batch, since: dt.datetime, work: _Work, budget: int | None
+) -> None:
+    """Inside the write transaction, after others saved: the copy read again, the rows
+    checked again, and the courses on days whose bookings changed planned again (or
+    TooMany, which names the days that changed, for planning outside)."""
+    again = Problems(batch.path)
+    fresh = _read_copy(c, batch)
+    work.decision = _decide(batch, fresh, again)
+    again.check()
+    changed: set[dt.date] = set()
+    if work.decision.todo:
+        fresh.bookings = _bookings(c, since)
+        before, after = work.copy.bookings or Counter(), fresh.bookings
+        changed = work.ledger.change_stored(before - after, after - before)
+    else:
+        fresh.bookings = work.copy.bookings
+    work.copy = fresh
+    work.planned = plan_courses(
+        work.ledger, work.decision.todo, again, work.planned, changed, budget
+    )
+    again.check()
+
+
+def _clinic(desk: Desk) -> Any:
+    """What planning depends on besides the bookings: the clinic's settings with its
+    closures, and its clinicians with their hours and leave."""
+    state = desk.state
+    return (desk.clinic, state.clinicians, state.leave)
 
 
 def _since(batch: Batch) -> dt.datetime:
@@ -122,7 +177,12 @@ def _since(batch: Batch) -> dt.datetime:
 
 
 def _mark(c: Connection) -> int:
-    return int(c.execute(select(func.coalesce(func.max(AUDIT.c.id), 0))).scalar_one())
+    """The last audit id of a change to patients, courses or visits (the clinic's own
+    changes are told apart by ``_clinic``: a new database's first write stores it)."""
+    query = select(func.coalesce(func.max(AUDIT.c.id), 0)).where(
+        AUDIT.c.entity.not_in(CLINIC_ENTITIES)
+    )
+    return int(c.execute(query).scalar_one())
 
 
 def _read_copy(c: Connection, batch: Batch) -> _Copy:
@@ -142,14 +202,19 @@ def _read_copy(c: Connection, batch: Batch) -> _Copy:
         ENROLLMENTS.c.patient_id,
         ENROLLMENTS.c.start_date,
         ENROLLMENTS.c.visit_time,
-        ENROLLMENTS.c.clinician,
+        ENROLLMENTS.c.clinician_id,
+        CLINICIANS.c.name.label("clinician"),
         ENROLLMENTS.c.status,
         SNAPSHOTS.c.protocol_id,
     )
     for chunk in _chunks(ids):
         query = (
             select(*columns)
-            .join(SNAPSHOTS, SNAPSHOTS.c.id == ENROLLMENTS.c.snapshot_id)
+            .select_from(
+                ENROLLMENTS.join(SNAPSHOTS, SNAPSHOTS.c.id == ENROLLMENTS.c.snapshot_id).outerjoin(
+                    CLINICIANS, CLINICIANS.c.id == ENROLLMENTS.c.clinician_id
+                )
+            )
             .where(ENROLLMENTS.c.patient_id.in_(chunk))
             .order_by(ENROLLMENTS.c.id)
         )
@@ -205,7 +270,7 @@ def _decide(batch: Batch, copy: _Copy, problems: Problems) -> _Decision:
                     f"{where} from {same.start_date} (enrollment {same.id}) is stored at "
                     f"{same.visit_time}, not {time}",
                 )
-            elif (same.clinician or None) != row.clinician:
+            elif same.clinician_id != row.clinician_id:
                 problems.add(
                     row.number,
                     "clinician",
@@ -323,6 +388,13 @@ class _Rows:
         self._courses: dict[int, tuple[Planned, list[list[Any]], list[Any]]] = {}
         self._patients: dict[str, tuple[list[Any], list[Any]]] = {}
 
+    def build(self, work: _Work) -> None:
+        """Every new course's and patient's rows, before the write transaction."""
+        for row in work.decision.todo:
+            self.course(row, work.planned[row.number])
+        for key in self.batch.patients.keys() - work.copy.patients.keys():
+            self.patient(key)
+
     def course(self, row: Row, course: Planned) -> tuple[list[list[Any]], list[Any]]:
         """The visits' rows and the audit entry (enrollment id and MRN to fill in)."""
         built = self._courses.get(row.number)
@@ -346,7 +418,8 @@ class _Rows:
                     "source": f"import row {row.number}",
                 },
             )
-            visits = [self.visits.values(v) for v in desk.visit_rows(0, course.plan, self.now)]
+            made = desk.visit_rows(0, course.plan, self.now, clinician_id=row.clinician_id)
+            visits = [self.visits.values(v) for v in made]
             built = (course, visits, self.audit.values(entry))
             self._courses[row.number] = built
         return built[1], built[2]
@@ -373,9 +446,8 @@ class _Rows:
         return self._patients[key]
 
 
-def _write(
-    c: Connection, made: _Rows, copy: _Copy, decision: _Decision, planned: dict[int, Planned]
-) -> ImportReport:
+def _write(c: Connection, made: _Rows, work: _Work) -> ImportReport:
+    copy, decision, planned = work.copy, work.decision, work.planned
     ids = {key: rows[0].id for key, rows in copy.patients.items()}
     mrns = {key: rows[0].mrn for key, rows in copy.patients.items()}
     new = [key for key in made.batch.patients if key not in copy.patients]
@@ -404,7 +476,7 @@ def _write(
             "snapshot_id": snapshots[row.protocol.id],
             "start_date": row.start,
             "visit_time": f"{row.time:%H:%M}",
-            "clinician": row.clinician,
+            "clinician_id": row.clinician_id,
             "status": "active",
             "revision": 1,
             "created_at": made.now,

@@ -13,15 +13,18 @@ the plumbing in ``desk_base``; visit changes that cascade are in ``rescheduling`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
-from visitplan.catalog import ProtocolCatalog
-from visitplan.domain.clinic import Clinic
+from visitplan.catalog import ProtocolCatalog, machine_timezone
+from visitplan.domain.clinic import Clinic, default_clinic
 from visitplan.records import audit, store
+from visitplan.records.clinic_ops import ClinicRecords
+from visitplan.records.clinic_settings import read_state, refuse_other_clinic
 from visitplan.records.desk_base import STALE, WRITE_LOCK
 from visitplan.records.enrollments import DEFAULT_TIME, EnrollmentRecords
 from visitplan.records.patients import PatientRecords, check_patient
@@ -37,27 +40,64 @@ __all__ = ["DEFAULT_TIME", "STALE", "WRITE_LOCK", "Desk", "check_patient", "open
 
 def open_desk(
     url: str | None,
-    clinic: Clinic,
+    clinic: Clinic | None,
     catalog: ProtocolCatalog,
     user: str | None = None,
     *,
     clock: Callable[[], dt.datetime] | None = None,
     migrate: bool = True,
+    clinic_source: str = "the clinic file",
+    check_clinic: bool = True,
 ) -> Desk:
     """A desk on the database at ``url`` (None: $VISITPLAN_DB, else the user's SQLite
     file), with the schema created or migrated first. ``user`` is who the audit
-    trail names (default: the OS user); ``clock`` returns an aware "now" (tests)."""
+    trail names (default: the OS user); ``clock`` returns an aware "now" (tests).
+
+    ``clinic`` is this workstation's clinic file (``clinic_source`` names it), or
+    None without one. The database's clinic wins: a file that disagrees with it is
+    refused in one line naming the first difference (unless ``check_clinic`` is off,
+    for `clinic load`, which is how the clinic is changed). A database that holds no
+    clinic yet takes the workstation's (or the default) on its first write."""
     engine = store.make_engine(url or store.default_url())
     try:
         if migrate:
             store.ensure_schema(engine)
+        fallback = clinic or default_clinic(machine_timezone())
+        try:
+            with engine.connect() as c:
+                state = read_state(c, fallback)
+        except DBAPIError as exc:
+            raise store.unreachable(engine, exc) from None
+        if state.version is not None and clinic is not None and check_clinic:
+            refuse_other_clinic(state.settings, clinic, clinic_source)
     except BaseException:
         engine.dispose()
         raise
-    return Desk(engine, clinic, catalog, user or audit.os_user(), clock=clock)
+    return Desk(
+        engine,
+        fallback,
+        catalog,
+        user or audit.os_user(),
+        clock=clock,
+        state=state,
+        workstation=clinic if check_clinic else None,
+        workstation_source=clinic_source,
+    )
 
 
-class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
+def open_workstation_desk(
+    db: str | None, clinic_file: str | None, protocols: Sequence[str], user: str | None
+) -> Desk:
+    """The desk a workstation's options (--db, --clinic, --protocols, --user) point at:
+    the database's clinic, which this workstation's clinic file (if any) must agree with."""
+    from visitplan.catalog import protocol_dirs, workstation_clinic
+
+    found = workstation_clinic(clinic_file)
+    catalog = ProtocolCatalog(protocol_dirs(protocols))
+    return open_desk(db, found.clinic, catalog, user, clinic_source=found.source)
+
+
+class Desk(PatientRecords, EnrollmentRecords, VisitRecords, ClinicRecords):
     """The records of one clinic, and the operations staff perform on them."""
 
     # -- visits: changing -------------------------------------------------------
@@ -82,21 +122,23 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
     def move_visit(
         self,
         visit_id: int,
-        to: dt.datetime | dt.date | str,
+        to: dt.datetime | dt.date | str | None,
         *,
         force: bool = False,
         expected_revision: int | None = None,
         dry_run: bool = False,
+        clinician: str | None = None,
     ) -> VisitChange:
         """Booked at ``to`` (naive: clinic time; a date: the visit's own time that day;
         ``"first"``: its first free time), or the nearest free time that day.
 
         The visit is then placed by hand: later cascades leave it where it is. Outside
         the window or on a closed day it is refused unless ``force``, and then recorded
-        as a deviation; a no-show booked again after its window needs no ``force``."""
+        as a deviation; a no-show booked again after its window needs no ``force``.
+        ``clinician`` hands the visit to another clinician (booked on their hours)."""
         from visitplan.records import rescheduling
 
-        return rescheduling.move(self, visit_id, to, force, expected_revision, dry_run)
+        return rescheduling.move(self, visit_id, to, force, expected_revision, dry_run, clinician)
 
     def miss_visit(
         self, visit_id: int, expected_revision: int | None = None, *, dry_run: bool = False

@@ -11,7 +11,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from visitplan.records.operations import Desk, open_desk
+from visitplan.catalog import ProtocolCatalog
+from visitplan.records.operations import Desk, open_workstation_desk
 from visitplan.records.views import (
     EnrollmentView,
     HistoryEntry,
@@ -23,11 +24,13 @@ from visitplan.records.views import (
 
 def desk_from_args(args: argparse.Namespace) -> Desk:
     """The desk the common options (--clinic, --protocols, --db, --user) point at."""
-    from visitplan.catalog import ProtocolCatalog, load_clinic, protocol_dirs
+    return open_workstation_desk(args.db, args.clinic, args.protocols, args.user)
 
-    clinic = load_clinic(args.clinic)
-    catalog = ProtocolCatalog(protocol_dirs(args.protocols))
-    return open_desk(args.db, clinic, catalog, args.user)
+
+def catalog_from_args(args: argparse.Namespace) -> ProtocolCatalog:
+    from visitplan.catalog import ProtocolCatalog, protocol_dirs
+
+    return ProtocolCatalog(protocol_dirs(args.protocols))
 
 
 def dump(document: Any) -> None:

@@ -33,6 +33,7 @@ SNAPSHOTS: Table = schema.SNAPSHOTS
 ENROLLMENTS: Table = schema.ENROLLMENTS
 VISITS: Table = schema.VISITS
 AUDIT: Table = schema.AUDIT
+CLINICIANS: Table = schema.CLINICIANS
 
 
 def to_utc(moment: dt.datetime) -> dt.datetime:
@@ -92,13 +93,13 @@ def visit_query() -> Select[Any]:
     return select(
         VISITS,
         ENROLLMENTS.c.snapshot_id,
-        ENROLLMENTS.c.clinician,
+        CLINICIANS.c.name.label("clinician"),
         PATIENTS.c.mrn,
         PATIENTS.c.name.label("patient_name"),
     ).select_from(
-        VISITS.join(ENROLLMENTS, VISITS.c.enrollment_id == ENROLLMENTS.c.id).join(
-            PATIENTS, ENROLLMENTS.c.patient_id == PATIENTS.c.id
-        )
+        VISITS.join(ENROLLMENTS, VISITS.c.enrollment_id == ENROLLMENTS.c.id)
+        .join(PATIENTS, ENROLLMENTS.c.patient_id == PATIENTS.c.id)
+        .outerjoin(CLINICIANS, VISITS.c.clinician_id == CLINICIANS.c.id)
     )
 
 
@@ -146,6 +147,7 @@ def visit_views(
                 updated_at=utc_aware(row.updated_at),
                 pinned=bool(row.pinned),
                 cancelled_by=row.cancelled_by,
+                clinician_id=row.clinician_id,
             )
         )
     return out
@@ -185,6 +187,7 @@ def patient_view(row: Row[Any], enrollments: int) -> PatientView:
 def enrollment_query() -> Select[Any]:
     return select(
         ENROLLMENTS,
+        CLINICIANS.c.name.label("clinician"),
         PATIENTS.c.mrn,
         PATIENTS.c.name.label("patient_name"),
         SNAPSHOTS.c.protocol_id,
@@ -192,9 +195,9 @@ def enrollment_query() -> Select[Any]:
         SNAPSHOTS.c.title,
         SNAPSHOTS.c.sha256,
     ).select_from(
-        ENROLLMENTS.join(PATIENTS, ENROLLMENTS.c.patient_id == PATIENTS.c.id).join(
-            SNAPSHOTS, ENROLLMENTS.c.snapshot_id == SNAPSHOTS.c.id
-        )
+        ENROLLMENTS.join(PATIENTS, ENROLLMENTS.c.patient_id == PATIENTS.c.id)
+        .join(SNAPSHOTS, ENROLLMENTS.c.snapshot_id == SNAPSHOTS.c.id)
+        .outerjoin(CLINICIANS, ENROLLMENTS.c.clinician_id == CLINICIANS.c.id)
     )
 
 

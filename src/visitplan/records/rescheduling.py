@@ -32,24 +32,28 @@ if TYPE_CHECKING:
 def move(
     desk: Desk,
     visit_id: int,
-    to: dt.datetime | dt.date | str,
+    to: dt.datetime | dt.date | str | None,
     force: bool,
     expected: int | None,
     dry_run: bool,
+    clinician: str | None = None,
 ) -> VisitChange:
     with desk.write(dry_run=dry_run) as c:
         row = desk._visit_row(c, visit_id)
         name = desk.visit_name(c, row)
         require(row, ("scheduled", "missed"), "moved", name)
         seen = seen_revision(name, row.revision, expected)
-        tz = desk.calendar.tz
+        # Handed to another clinician, it is booked on their days and hours.
+        clinician_id = desk.state.clinician(clinician).id if clinician else row.clinician_id
+        calendar = desk.calendar_for(clinician_id)
+        tz = calendar.tz
         duration = row.end_at - row.start_at
         asked = _asked(to, row, tz)
         day = asked.date()
         problems = []
         if not row.earliest <= day <= row.latest:
             problems.append(f"{day:%a %Y-%m-%d} is outside its window {_window(row)}")
-        closed = desk.calendar.closed_because(day)
+        closed = calendar.closed_because(day)
         if closed:
             problems.append(f"the clinic is closed on {day:%a %Y-%m-%d} ({closed})")
         # A no-show booked again after its window is owed all the same: it goes in as
@@ -66,7 +70,7 @@ def move(
         if closed:
             begin, reason = asked, None
         else:
-            begin, reason, warnings = _place(desk, c, row, asked, duration)
+            begin, reason, warnings = _place(desk, c, row, asked, duration, clinician_id)
         if rebooking:
             missed_on = from_utc(row.start_at, tz)
             reason = "; ".join(
@@ -80,6 +84,7 @@ def move(
             "reason": reason,
             "warnings": json.dumps(list(warnings), ensure_ascii=False),
             "pinned": True,
+            "clinician_id": clinician_id,
         }
         desk.change_visit(c, row, seen, changes, now, action="moved", mrn=row.mrn)
         old = from_utc(row.start_at, tz)
@@ -121,8 +126,11 @@ def local(moment: dt.datetime, tz: Any) -> pendulum.DateTime:
     return pendulum.instance(moment).in_timezone(tz)
 
 
-def _asked(to: dt.datetime | dt.date | str, row: Any, tz: Any) -> pendulum.DateTime:
-    """The asked moment; a date alone means the visit's own time on that day."""
+def _asked(to: dt.datetime | dt.date | str | None, row: Any, tz: Any) -> pendulum.DateTime:
+    """The asked moment; a date alone means the visit's own time on that day, and
+    nothing at all where it is (a visit handed to another clinician as it stands)."""
+    if to is None:
+        return from_utc(row.start_at, tz)
     if isinstance(to, dt.datetime):
         return local(to, tz)
     if isinstance(to, dt.date):
@@ -143,7 +151,12 @@ def _shift(old: dt.date, new: dt.date) -> str:
 
 
 def _place(
-    desk: Desk, c: Connection, row: Any, asked: pendulum.DateTime, duration: dt.timedelta
+    desk: Desk,
+    c: Connection,
+    row: Any,
+    asked: pendulum.DateTime,
+    duration: dt.timedelta,
+    clinician_id: int | None,
 ) -> tuple[pendulum.DateTime, str | None, tuple[str, ...]]:
     """The engine's choice of time on the asked day: the asked time if the clinic
     has room, else the nearest free start within opening hours, else a warning."""
@@ -154,7 +167,8 @@ def _place(
     single = Protocol(title=snapshot.title, version=snapshot.version, visits=(definition,))
     day = asked.date()
     bookings = desk.bookings(c, {day}, exclude_visit=row.id)
-    placed = plan(single, desk.calendar, day, asked.time(), bookings=bookings).visits[0]
+    calendar = desk.calendar_for(clinician_id)
+    placed = plan(single, calendar, day, asked.time(), bookings=bookings).visits[0]
     return placed.start, placed.reason, placed.warnings
 
 
@@ -164,7 +178,7 @@ def place_again(desk: Desk, c: Connection, row: Any) -> tuple[dict[str, Any], st
     day, and what happened in words."""
     booked = from_utc(row.start_at, desk.calendar.tz)
     duration = row.end_at - row.start_at
-    begin, reason, warnings = _place(desk, c, row, booked, duration)
+    begin, reason, warnings = _place(desk, c, row, booked, duration, row.clinician_id)
     if begin == booked and not warnings:
         return None
     changes = {
@@ -180,11 +194,12 @@ def cascade(
     desk: Desk,
     c: Connection,
     changed: Any,
-    new_start: pendulum.DateTime,
+    new_start: pendulum.DateTime | None,
     now: dt.datetime,
     cause: str,
 ) -> tuple[list[int], list[int]]:
-    """Plan the changed visit's open dependents again.
+    """Plan the changed visit's open dependents again (with ``new_start`` None, the
+    changed visit too: the engine books it again, a closure's rebooking).
 
     Returns the ids of the visits it moved, and of the visits placed by hand that it
     left where they are (their target and window follow their anchor; their time
@@ -193,8 +208,10 @@ def cascade(
     snapshot = desk._snapshots.get(c, changed.snapshot_id)
     course = c.execute(select(VISITS).where(VISITS.c.enrollment_id == changed.enrollment_id)).all()
     follow = dependents(snapshot.protocol, changed.key)
+    if new_start is None:
+        follow.add(changed.key)
     tz = desk.calendar.tz
-    pinned: dict[str, dt.datetime] = {changed.key: new_start}
+    pinned: dict[str, dt.datetime] = {} if new_start is None else {changed.key: new_start}
     for row in course:
         if row.key != changed.key and (
             row.key not in follow or row.status in SETTLED or row.pinned
@@ -208,6 +225,7 @@ def cascade(
         dt.time.fromisoformat(enrollment.visit_time),
         pinned=pinned,
         exclude_enrollment=changed.enrollment_id,
+        clinician_id=enrollment.clinician_id,
     ).by_key()
     label = snapshot.steps[changed.key].label
     moved: list[int] = []
@@ -217,22 +235,25 @@ def cascade(
             continue
         v = planned[row.key]
         window = {"target": v.target, "earliest": v.earliest, "latest": v.latest}
-        if row.pinned:
+        itself = row.key == changed.key
+        if row.pinned and not itself:
             changes: dict[str, Any] = window
         else:
-            why = "; ".join(r for r in (f"moved with {label}: {cause}", v.reason) if r)
+            followed = cause if itself else f"moved with {label}: {cause}"
+            why = "; ".join(r for r in (followed, v.reason) if r)
             changes = {
                 **window,
                 "start_at": to_utc(v.start),
                 "end_at": to_utc(v.end),
                 "reason": why,
                 "warnings": json.dumps(list(v.warnings), ensure_ascii=False),
+                "pinned": False,
             }
         changes = {k: value for k, value in changes.items() if getattr(row, k) != value}
         if not any(k in changes for k in ("target", "start_at")):
             continue
         desk.change_visit(c, row, row.revision, changes, now, action="rescheduled", mrn=changed.mrn)
-        (left if row.pinned else moved).append(row.id)
+        (left if row.pinned and not itself else moved).append(row.id)
     return moved, left
 
 

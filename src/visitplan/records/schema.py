@@ -65,7 +65,8 @@ ENROLLMENTS = Table(
     Column("snapshot_id", Integer, ForeignKey("protocol_snapshots.id"), nullable=False),
     Column("start_date", Date, nullable=False),
     Column("visit_time", String(5), nullable=False),  # local HH:MM
-    Column("clinician", String(200), index=True),
+    # The course's clinician: its visits' own unless one is handed to another.
+    Column("clinician_id", Integer, ForeignKey("clinicians.id", name="fk_enrollments_clinician")),
     Column("status", String(20), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("created_at", DateTime, nullable=False),
@@ -96,7 +97,9 @@ VISITS = Table(
     Column("pinned", Boolean, nullable=False, server_default=false()),
     # Who cancelled it: 'staff', or 'withdrawal' (which a reinstatement undoes).
     Column("cancelled_by", String(20)),
+    Column("clinician_id", Integer, ForeignKey("clinicians.id", name="fk_visits_clinician")),
     Index("ix_visits_start_at", "start_at"),
+    Index("ix_visits_clinician", "clinician_id", "start_at"),
     Index("ix_visits_enrollment", "enrollment_id", "start_at"),
 )
 
@@ -114,6 +117,49 @@ AUDIT = Table(
     Column("before", Text),  # JSON object
     Column("after", Text),  # JSON object
     Index("ix_audit_mrn", "mrn", "id"),
+    # The clinic's own changes (settings, closures, clinicians), found without a scan.
+    Index("ix_audit_entity", "entity", "id"),
+)
+
+# The clinic's settings, one row per version loaded (revision 0004): the newest is
+# the clinic every workstation plans and shows times with. ``settings`` is the
+# validated clinic as JSON.
+CLINIC_VERSIONS = Table(
+    "clinic_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("settings", Text, nullable=False),
+    Column("source", String(1000), nullable=False),
+    Column("loaded_at", DateTime, nullable=False),
+    Column("loaded_by", String(200), nullable=False),
+)
+
+# The people who treat: a visit is booked only when its clinician works and is free.
+CLINICIANS = Table(
+    "clinicians",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False, unique=True),  # casefolded name
+    Column("hours", String(500)),  # "mon-fri=09:00-13:00,sat=09:00-12:00"; NULL: the clinic's
+    Column("capacity", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Days the clinic (or one clinician: leave) does not work, added as they happen.
+CLOSURES = Table(
+    "closures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("clinician_id", Integer, ForeignKey("clinicians.id")),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    sqlite_autoincrement=True,
 )
 
 

@@ -85,6 +85,7 @@ class VisitView:
     pinned: bool = False
     # 'staff' or 'withdrawal' for a cancelled visit (a reinstatement undoes the latter).
     cancelled_by: str | None = None
+    clinician_id: int | None = None
 
     @property
     def in_window(self) -> bool:

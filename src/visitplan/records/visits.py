@@ -50,7 +50,7 @@ class VisitRecords(DeskBase):
         if until is not None:
             query = query.where(VISITS.c.start_at < to_utc(_midnight(until, tz).add(days=1)))
         if clinician is not None:
-            query = query.where(ENROLLMENTS.c.clinician == clinician)
+            query = query.where(VISITS.c.clinician_id == self.state.clinician(clinician).id)
         if statuses is not None:
             query = query.where(VISITS.c.status.in_(tuple(statuses)))
         if enrollment_id is not None:

@@ -6,21 +6,31 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from visitplan.domain.clinic import ClinicCalendar
+from visitplan.domain.deviation import clinic_problem
 from visitplan.records.reading import ENROLLMENTS, VISITS, visit_query, visit_views
 from visitplan.records.views import VisitView
 
 if TYPE_CHECKING:
     from visitplan.records.desk_base import DeskBase
 
-Reason = Literal["overdue", "owed", "out-of-window", "closed-day", "pinned-far"]
+Reason = Literal["overdue", "owed", "out-of-window", "closed-day", "outside-hours", "pinned-far"]
 # In this order a visit's first matching reason is the one listed: an outcome comes
 # before a better day, and a closed day before a window.
-REASONS: tuple[Reason, ...] = ("owed", "overdue", "closed-day", "pinned-far", "out-of-window")
+REASONS: tuple[Reason, ...] = (
+    "owed",
+    "overdue",
+    "closed-day",
+    "outside-hours",
+    "pinned-far",
+    "out-of-window",
+)
 
 TODO: dict[Reason, str] = {
     "owed": "a no-show: book it again (move) or cancel it",
     "overdue": "its time has passed: record it as done or as a no-show",
-    "closed-day": "the clinic is closed that day: move it to an open day",
+    "closed-day": "the clinic (or its clinician) is closed that day: move it to an open day",
+    "outside-hours": "it runs outside opening hours: move it to another time",
     "pinned-far": "placed by hand, now outside its window: move it or keep it as a deviation",
     "out-of-window": "outside its window: move it into the window or keep it as a deviation",
 }
@@ -39,29 +49,30 @@ class WorkItem:
 def worklist(desk: DeskBase) -> list[WorkItem]:
     """Open visits of running courses that need someone, in time order."""
     now = desk.now()
-    calendar = desk.calendar
+    tz = desk.calendar.tz
     query = (
         visit_query()
         .where(VISITS.c.status.in_(("scheduled", "missed")), ENROLLMENTS.c.status == "active")
         .order_by(VISITS.c.start_at, VISITS.c.id)
     )
     with desk._read() as c:
-        views = visit_views(c, c.execute(query), desk._snapshots, calendar.tz)
+        views = visit_views(c, c.execute(query), desk._snapshots, tz)
     items = []
     for visit in views:
-        reason = _reason(visit, now, calendar.closed_because(visit.start.date()) is not None)
+        reason = _reason(visit, now, desk.calendar_for(visit.clinician_id))
         if reason is not None:
             items.append(WorkItem(reason, visit))
     return items
 
 
-def _reason(visit: VisitView, now: dt.datetime, closed: bool) -> Reason | None:
+def _reason(visit: VisitView, now: dt.datetime, calendar: ClinicCalendar) -> Reason | None:
     if visit.status == "missed":
         return "owed"
     if visit.start < now:
         return "overdue"
-    if closed:
-        return "closed-day"
+    problem = clinic_problem(calendar, visit.start, visit.end)
+    if problem is not None:
+        return problem[0]
     if not visit.in_window:
         return "pinned-far" if visit.pinned else "out-of-window"
     return None

@@ -142,8 +142,6 @@ def open_desk_from(
     db: str | None, clinic_file: str | None, protocols: list[str], user: str | None
 ) -> Desk:
     """The desk the common options (--db, --clinic, --protocols, --user) point at."""
-    from visitplan.catalog import ProtocolCatalog, load_clinic, protocol_dirs
-    from visitplan.records.operations import open_desk
+    from visitplan.records.operations import open_workstation_desk
 
-    clinic = load_clinic(clinic_file)
-    return open_desk(db, clinic, ProtocolCatalog(protocol_dirs(protocols)), user)
+    return open_workstation_desk(db, clinic_file, protocols, user)

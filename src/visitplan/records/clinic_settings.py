@@ -1,0 +1,247 @@
+"""The clinic as the records keep it: one settings version per `clinic load`, the
+closures added as they happen, and the clinicians.
+
+Every workstation plans and shows times with the database's clinic, never with its
+own file: a workstation whose clinic file says otherwise is refused (naming the
+first difference) before it reads or writes anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from visitplan.domain.clinic import Clinic, Closure
+from visitplan.domain.clinicians import ClinicianSpec
+from visitplan.errors import InputError
+from visitplan.records import audit, schema
+
+CLINIC_VERSIONS = schema.CLINIC_VERSIONS
+CLINICIANS = schema.CLINICIANS
+CLOSURES = schema.CLOSURES
+AUDIT = schema.AUDIT
+# Audit entities whose changes alter the clinic's calendar or its people.
+CLINIC_ENTITIES = ("clinic", "closure", "clinician")
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicianRecord:
+    id: int
+    spec: ClinicianSpec
+    revision: int
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureRecord:
+    id: int
+    first_day: dt.date
+    last_day: dt.date
+    reason: str
+    clinician_id: int | None
+    clinician: str | None
+    created_at: dt.datetime
+    created_by: str
+
+    def days(self) -> list[dt.date]:
+        n = (self.last_day - self.first_day).days
+        return [self.first_day + dt.timedelta(days=i) for i in range(n + 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicState:
+    """Everything the Desk plans with, as read in one transaction."""
+
+    version: int | None  # None: the database holds no clinic yet
+    settings: Clinic  # as loaded (or the workstation's, before the first write)
+    closures: tuple[ClosureRecord, ...] = ()
+    clinicians: tuple[ClinicianRecord, ...] = ()
+    stamp: int = 0  # the last audit id of a clinic change: tells when to read again
+    leave: dict[int, dict[dt.date, str]] = field(default_factory=dict)
+
+    def clinic(self) -> Clinic:
+        """The settings with every clinic-wide closure added (a clinician's leave is
+        theirs alone: see ``leave``)."""
+        added = [
+            Closure(date=day, reason=c.reason)
+            for c in self.closures
+            if c.clinician_id is None
+            for day in c.days()
+        ]
+        if not added:
+            return self.settings
+        return self.settings.model_copy(update={"closures": (*self.settings.closures, *added)})
+
+    def clinician(self, name: str) -> ClinicianRecord:
+        """The clinician of that name (case and spacing aside), or one clear line."""
+        key = " ".join(name.split()).casefold()
+        for record in self.clinicians:
+            if record.spec.key == key:
+                return record
+        known = ", ".join(sorted(r.name for r in self.clinicians)) or "none yet"
+        raise InputError(
+            f"unknown clinician {' '.join(name.split())!r} (known: {known})",
+            cli_hint="`visitplan clinician add NAME` adds one",
+        )
+
+    def by_id(self, clinician_id: int) -> ClinicianRecord:
+        return next(r for r in self.clinicians if r.id == clinician_id)
+
+
+def read_state(c: Connection, fallback: Clinic) -> ClinicState:
+    """The clinic as stored; ``fallback`` (the workstation's) while none is."""
+    row = c.execute(select(CLINIC_VERSIONS).order_by(CLINIC_VERSIONS.c.id.desc()).limit(1)).first()
+    settings = fallback if row is None else Clinic.model_validate_json(row.settings)
+    clinicians = tuple(
+        ClinicianRecord(
+            r.id, ClinicianSpec(name=r.name, hours=r.hours, capacity=r.capacity), r.revision
+        )
+        for r in c.execute(select(CLINICIANS).order_by(CLINICIANS.c.name_key))
+    )
+    names = {r.id: r.name for r in clinicians}
+    closures = tuple(
+        ClosureRecord(
+            r.id,
+            r.first_day,
+            r.last_day,
+            r.reason,
+            r.clinician_id,
+            names.get(r.clinician_id) if r.clinician_id is not None else None,
+            r.created_at.replace(tzinfo=dt.UTC),
+            r.created_by,
+        )
+        for r in c.execute(select(CLOSURES).order_by(CLOSURES.c.first_day, CLOSURES.c.id))
+    )
+    leave: defaultdict[int, dict[dt.date, str]] = defaultdict(dict)
+    for closure in closures:
+        if closure.clinician_id is not None:
+            for day in closure.days():
+                leave[closure.clinician_id].setdefault(day, closure.reason)
+    return ClinicState(
+        None if row is None else int(row.id),
+        settings,
+        closures,
+        clinicians,
+        clinic_stamp(c),
+        dict(leave),
+    )
+
+
+def clinic_stamp(c: Connection) -> int:
+    return int(
+        c.execute(
+            select(func.coalesce(func.max(AUDIT.c.id), 0)).where(
+                AUDIT.c.entity.in_(CLINIC_ENTITIES)
+            )
+        ).scalar_one()
+    )
+
+
+def store_settings(
+    c: Connection,
+    clinic: Clinic,
+    source: str,
+    who: str,
+    now: dt.datetime,
+    before: Clinic | None,
+) -> int:
+    """A new settings version, audited with the fields that changed."""
+    version = int(
+        c.execute(
+            insert(CLINIC_VERSIONS).returning(CLINIC_VERSIONS.c.id),
+            [
+                {
+                    "settings": clinic.model_dump_json(),
+                    "source": source[:1000],
+                    "loaded_at": now,
+                    "loaded_by": who,
+                }
+            ],
+        ).scalar_one()
+    )
+    old = {} if before is None else _shown(before)
+    new = _shown(clinic)
+    changed = [k for k in new if old.get(k) != new[k]]
+    audit.record(
+        c,
+        at=now,
+        who=who,
+        action="clinic loaded" if before is not None else "clinic stored",
+        entity="clinic",
+        entity_id=version,
+        mrn=None,
+        before={k: old.get(k) for k in changed} if before is not None else None,
+        after={"source": source, **{k: new[k] for k in changed}},
+    )
+    return version
+
+
+def _shown(clinic: Clinic) -> dict[str, Any]:
+    return dict(json.loads(clinic.model_dump_json()))
+
+
+def first_difference(stored: Clinic, workstation: Clinic, source: str) -> str | None:
+    """One line naming the first setting where the workstation's file and the
+    database's clinic disagree, and the way out; None when they agree."""
+    old, new = _shown(stored), _shown(workstation)
+    for key in old:
+        if old[key] == new.get(key):
+            continue
+        if key == "timezone":
+            what = f"is in {old[key]}; {source} says {new[key]}"
+        else:
+            what = f"has {key} = {_value(old[key])}; {source} says {_value(new.get(key))}"
+        return (
+            f"this database's clinic {what}: use `visitplan clinic load` to change the clinic, "
+            "or work without a clinic file"
+        )
+    return None
+
+
+def _value(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def refuse_other_clinic(stored: Clinic, workstation: Clinic, source: str) -> None:
+    line = first_difference(stored, workstation, source)
+    if line is not None:
+        raise InputError(line)
+
+
+def clinician_clinic(clinic: Clinic, clinician: ClinicianSpec, leave: dict[dt.date, str]) -> Clinic:
+    """The clinic as one clinician works it: open when both the clinic and they are
+    (their hours within the clinic's), and closed on their days of leave too."""
+    from visitplan.domain.clinic import Hours
+
+    own = clinician.working_hours()
+    hours = {}
+    for day, text in clinic.hours.items():
+        opening = Hours.parse(text)
+        if own is None:
+            hours[day] = text
+            continue
+        theirs = own.get(day)
+        if theirs is None:
+            continue
+        opens, closes = max(opening.opens, theirs.opens), min(opening.closes, theirs.closes)
+        if opens < closes:
+            hours[day] = str(Hours(opens, closes))
+    if not hours:
+        raise InputError(
+            f"{clinician.name} never works while the clinic is open: check their hours "
+            f"({clinician.hours}) against the clinic's"
+        )
+    closures = (
+        *clinic.closures,
+        *(Closure(date=day, reason=f"{clinician.name}: {why}") for day, why in leave.items()),
+    )
+    return clinic.model_copy(update={"hours": hours, "closures": closures})

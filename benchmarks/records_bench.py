@@ -34,7 +34,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from bench_setup import clinic_text, seed_course, visitplan, weekday_starts, write_patients
+from bench_setup import (
+    add_clinicians,
+    clinic_text,
+    seed_course,
+    visitplan,
+    weekday_starts,
+    write_patients,
+)
 
 CLINIC = clinic_text(timezone="Asia/Seoul", capacity=16, extra=['holidays = { country = "KR" }'])
 FIRST_START = dt.date(2026, 1, 5)
@@ -77,10 +84,16 @@ def median(runs: list[tuple[float, float]]) -> str:
 
 
 def bench(
-    label: str, urls: Iterator[str], csv_path: Path, clinic: Path, runs: int, mrn: str
+    label: str,
+    urls: Iterator[str],
+    csv_path: Path,
+    clinic: Path,
+    runs: int,
+    rows: list[dict[str, str]],
 ) -> None:
+    mrn = f"B{len(rows) // 2:06d}"
     env = {**os.environ, "VISITPLAN_DB": next(urls), "VISITPLAN_CLINIC": str(clinic)}
-    run(["db", "upgrade"], env)
+    set_up(env["VISITPLAN_DB"], clinic, rows)
     imported = run(["import", str(csv_path)], env)
     again = run(["import", str(csv_path)], env)
     courses = count_courses(env["VISITPLAN_DB"])
@@ -97,7 +110,7 @@ def bench(
     ]
     inside = in_process(env["VISITPLAN_DB"], clinic, runs)
     busy_env = {**env, "VISITPLAN_DB": next(urls)}
-    run(["db", "upgrade"], busy_env)
+    set_up(busy_env["VISITPLAN_DB"], clinic, rows)
     during, adds, refused = import_with_front_desk(busy_env, csv_path)
     print(f"{label}:", flush=True)
     print(f"  import (whole process)          {median([imported])}")
@@ -166,6 +179,15 @@ def count_courses(url: str) -> int:
         engine.dispose()
 
 
+def set_up(url: str, clinic: Path, rows: list[dict[str, str]]) -> None:
+    """The schema, and the clinicians the file names."""
+    from visitplan.catalog import ProtocolCatalog, load_clinic, protocol_dirs
+    from visitplan.records.operations import open_desk
+
+    with open_desk(url, load_clinic(clinic), ProtocolCatalog(protocol_dirs()), "bench") as desk:
+        add_clinicians(desk, rows)
+
+
 def in_process(url: str, clinic: Path, runs: int) -> float:
     """The agenda without interpreter start and imports: what the database costs."""
     from visitplan.catalog import ProtocolCatalog, load_clinic, protocol_dirs
@@ -188,18 +210,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         csv_path, clinic = tmp / "patients.csv", tmp / "clinic.toml"
-        write_patients(csv_path, patients(options.patients))
+        rows = patients(options.patients)
+        write_patients(csv_path, rows)
         clinic.write_text(CLINIC, encoding="utf-8")
         print(f"{options.patients} patients, {options.patients * 7} visits", flush=True)
         files = (f"sqlite:///{tmp / f'bench{n}.sqlite3'}" for n in range(2))
-        mrn = f"B{options.patients // 2:06d}"
-        bench("SQLite", files, csv_path, clinic, options.runs, mrn)
+        bench("SQLite", files, csv_path, clinic, options.runs, rows)
         pg = os.environ.get("VISITPLAN_TEST_PG_URL")
         if not pg:
             print("PostgreSQL: skipped (set VISITPLAN_TEST_PG_URL)")
             return
         with pg_schemas(pg) as schemas:
-            bench("PostgreSQL", schemas, csv_path, clinic, options.runs, mrn)
+            bench("PostgreSQL", schemas, csv_path, clinic, options.runs, rows)
 
 
 @contextmanager

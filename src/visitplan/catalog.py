@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from visitplan.domain.clinic import Clinic, default_clinic, parse_clinic
+from visitplan.domain.limits import MAX_FILE_BYTES
 from visitplan.domain.protocol import Protocol, parse_protocol
 from visitplan.errors import InputError
 
@@ -36,11 +38,43 @@ def protocol_dirs(
     return dirs
 
 
-def read_protocol_file(path: Path) -> ProtocolFile:
+def read_text_file(path: Path, what: str) -> str:
+    """A regular file's UTF-8 text, read at most MAX_FILE_BYTES (plus one, to tell a
+    file that is too large) so that a device, a pipe or a huge file cannot hang or
+    exhaust memory; any problem is one line naming the file."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
+        # O_NONBLOCK: opening a named pipe must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(f"{path}: cannot read {what}: not a regular file")
+        chunks: list[bytes] = []
+        left = MAX_FILE_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{path}: {what} is larger than {MAX_FILE_BYTES:,} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: {what} is not UTF-8 text (byte {exc.start + 1} cannot be read)"
+        ) from None
+
+
+def read_protocol_file(path: Path) -> ProtocolFile:
+    text = read_text_file(path, "the protocol file")
     return ProtocolFile(path.stem, path, parse_protocol(text, str(path)), text)
 
 
@@ -117,8 +151,6 @@ def workstation_clinic(
     path = Path(chosen) if chosen else user_clinic_path()
     if not chosen and not path.exists():
         return WorkstationClinic(None, "no clinic file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the clinic file: {exc}") from None
-    return WorkstationClinic(parse_clinic(text, str(path)), path.name)
+    return WorkstationClinic(
+        parse_clinic(read_text_file(path, "the clinic file"), str(path)), path.name
+    )

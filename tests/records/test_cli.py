@@ -133,7 +133,7 @@ def test_backup_is_a_working_copy(
         (["enroll", "P1", "no-such", "--start", "2026-04-06"], ["unknown protocol 'no-such'"]),
         (["enroll", "P1", "dextrose-prolotherapy", "--start", "2026-02-30"], ["not a real date"]),
         (["visit", "done", "999"], ["unknown visit id 999"]),
-        (["visit", "move", "1", "--to", "tomorrow"], ["is not a date and time"]),
+        (["visit", "move", "1", "--to", "soon"], ["is not a date and time"]),
         (["visit", "move", "1", "--to", "2026-09-01 10:00"], ["outside its window"]),
         (["visit", "cancel", "1", "--if-revision", "7"], ["at revision 1; there is no revision 7"]),
         (["enrollment", "withdraw", "42"], ["unknown enrollment id 42"]),

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from typing import Any
 
-from visitplan.cli.args import add_change_options, date_arg, positive_int, time_arg
+from visitplan.cli.args import DAY_FORMS, TIME_FORMS, add_change_options, day_arg, id_arg, time_arg
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -19,13 +19,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     enroll.add_argument("mrn", metavar="MRN")
     enroll.add_argument("protocol", metavar="PROTOCOL", help="protocol id")
-    enroll.add_argument("--start", type=date_arg, required=True, metavar="YYYY-MM-DD")
+    enroll.add_argument(
+        "--start", type=day_arg, required=True, metavar="DATE", help=f"the first day: {DAY_FORMS}"
+    )
     enroll.add_argument(
         "--time",
         type=time_arg,
         default=dt.time(9, 0),
         metavar="HH:MM",
-        help="local clinic time of the visits (default 09:00)",
+        help=f"time of the visits: {TIME_FORMS} (default 09:00)",
     )
     enroll.add_argument("--clinician", metavar="NAME", help="the staff member who treats")
     enroll.add_argument(
@@ -35,8 +37,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     enroll.add_argument(
         "--done-through",
-        type=date_arg,
-        metavar="YYYY-MM-DD",
+        type=day_arg,
+        metavar="DATE",
         help="a course already under way: record every visit planned up to this day as "
         "done at its planned time",
     )
@@ -46,7 +48,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser("enrollment", help="show or withdraw a course")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     show = actions.add_parser("show", parents=[common], help="a course and its visits")
-    show.add_argument("id", type=positive_int, metavar="ID")
+    show.add_argument("id", type=id_arg, metavar="ID")
     show.add_argument("--json", action="store_true", help="print one JSON object")
     show.set_defaults(run=run_show)
     withdraw = actions.add_parser(
@@ -72,14 +74,15 @@ def run_enroll(args: argparse.Namespace) -> int:
     from visitplan.records.presenting import desk_from_args
 
     with desk_from_args(args) as desk:
+        today = desk.now().date()
         detail = desk.enroll(
             args.mrn,
             args.protocol,
-            args.start,
+            args.start.on(today),
             args.time,
             args.clinician,
             another=args.another,
-            done_through=args.done_through,
+            done_through=args.done_through.on(today) if args.done_through else None,
         )
     _print_detail(detail, args.json)
     return 0

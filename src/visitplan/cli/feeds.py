@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from visitplan.cli.args import add_scope_options
+from visitplan.cli.args import add_scope_options, id_arg
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8765"
 
@@ -40,7 +40,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     revoke = actions.add_parser(
         "revoke", parents=[common], help="stop serving a feed (its URL then gets 404)"
     )
-    revoke.add_argument("feed_id", metavar="ID", type=int)
+    revoke.add_argument("feed_id", metavar="ID", type=id_arg)
     revoke.set_defaults(run=run_revoke)
 
 

@@ -9,7 +9,7 @@ import functools
 import gc
 from typing import TYPE_CHECKING, Any
 
-from visitplan.cli.args import date_arg, time_arg
+from visitplan.cli.args import DAY_FORMS, TIME_FORMS, clinic_today, day_arg, time_arg
 
 if TYPE_CHECKING:
     from visitplan.catalog import ProtocolFile
@@ -27,13 +27,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "protocol", metavar="PROTOCOL", help="protocol id (file name without .toml)"
     )
-    parser.add_argument("--start", type=date_arg, required=True, metavar="YYYY-MM-DD")
+    parser.add_argument(
+        "--start", type=day_arg, required=True, metavar="DATE", help=f"the first day: {DAY_FORMS}"
+    )
     parser.add_argument(
         "--time",
         type=time_arg,
         default=dt.time(9, 0),
         metavar="HH:MM",
-        help="local clinic time of every visit (default 09:00)",
+        help=f"time of every visit: {TIME_FORMS} (default 09:00)",
     )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object")
@@ -68,7 +70,8 @@ def _run(args: argparse.Namespace) -> int:
 
     clinic = load_clinic(args.clinic)
     entry = ProtocolCatalog(protocol_dirs(args.protocols)).get(args.protocol)
-    result = plan(entry.protocol, ClinicCalendar(clinic), args.start, args.time)
+    start = args.start.on(clinic_today(clinic.timezone))
+    result = plan(entry.protocol, ClinicCalendar(clinic), start, args.time)
     if args.json:
         import json
 

@@ -16,7 +16,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     show.add_argument("protocol", metavar="ID")
     show.set_defaults(run=run_show)
     check = actions.add_parser(
-        "check", parents=[common], help="validate protocol files (default: all that are found)"
+        "check",
+        parents=[common],
+        help="validate protocol files (default: all that are found)",
+        description="Run the checks planning runs, then plan each protocol from the first "
+        "and the last start the calendar serves: a file that passes can always be planned.",
     )
     check.add_argument("files", nargs="*", metavar="FILE", type=Path)
     check.set_defaults(run=run_check)
@@ -53,21 +57,27 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    """The checks planning runs (the same parse), and then a plan from the first and
+    the last start the calendar serves: a file that passes can always be planned."""
+    import sys
+
     from visitplan.catalog import ProtocolCatalog, protocol_dirs, read_protocol_file
+    from visitplan.domain.limits import plan_at_the_extremes
     from visitplan.errors import InputError
 
     if args.files:
         problems = 0
         for path in args.files:
             try:
-                read_protocol_file(path)
+                plan_at_the_extremes(read_protocol_file(path).protocol)
                 print(f"{path}: ok")
             except InputError as exc:
-                print(f"visitplan: {exc.message}", file=__import__("sys").stderr)
+                print(f"visitplan: {exc.message}", file=sys.stderr)
                 problems += 1
         return 2 if problems else 0
     catalog = ProtocolCatalog(protocol_dirs(args.protocols))
     for entry in catalog.all():
+        plan_at_the_extremes(entry.protocol)
         print(f"{entry.path}: ok")
     return 0
 

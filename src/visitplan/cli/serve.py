@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from visitplan.cli.args import add_lookback_option, positive_int
+from visitplan.cli.args import add_lookback_option, bounded_int
+from visitplan.domain.limits import MAX_REFRESH_MINUTES
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -22,7 +23,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     add_lookback_option(parser, "feeds start this many days back; cancelled visits stay that long")
     parser.add_argument(
         "--refresh-minutes",
-        type=positive_int,
+        type=bounded_int(1, MAX_REFRESH_MINUTES, "a number of minutes"),
         default=60,
         metavar="N",
         help="how often calendar apps are asked to poll (REFRESH-INTERVAL, X-PUBLISHED-TTL; "

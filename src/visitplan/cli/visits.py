@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
-from visitplan.cli.args import add_change_options
-
-
-def datetime_arg(text: str) -> dt.datetime:
-    """'YYYY-MM-DD HH:MM' (clinic time), or ISO 8601 with an offset."""
-    try:
-        if len(text.strip()) < 16:
-            raise ValueError
-        return dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date and time like '2026-03-02 14:30'"
-        ) from None
+from visitplan.cli.args import MOMENT_FORMS, add_change_options, moment_arg
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -34,18 +21,17 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     done = actions.add_parser("done", parents=[common], help="the visit took place")
     done.add_argument(
         "--at",
-        type=datetime_arg,
-        metavar="DATETIME",
-        help="when it happened, 'YYYY-MM-DD HH:MM' in clinic time (default: as booked, "
-        "if that time has passed; needed once the window ended more than a day ago)",
+        type=moment_arg,
+        metavar="WHEN",
+        help="when it happened (default: as booked, if that time has passed; needed once "
+        f"the window ended more than a day ago): {MOMENT_FORMS}",
     )
     move = actions.add_parser("move", parents=[common], help="book the visit at another time")
     move.add_argument(
         "--to",
-        type=datetime_arg,
-        metavar="DATETIME",
-        help="'YYYY-MM-DD HH:MM' in clinic time, or ISO 8601 with an offset "
-        "(default with --clinician: where it is)",
+        type=moment_arg,
+        metavar="WHEN",
+        help=f"the new time: {MOMENT_FORMS} (default with --clinician: where it is)",
     )
     move.add_argument("--clinician", metavar="NAME", help="hand the visit to another clinician")
     move.add_argument(
@@ -86,7 +72,12 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_done(args: argparse.Namespace) -> int:
-    return _change(args, lambda desk: desk.complete_visit(args.id, args.at, args.if_revision))
+    return _change(
+        args,
+        lambda desk: desk.complete_visit(
+            args.id, args.at.on(desk.now().date()) if args.at else None, args.if_revision
+        ),
+    )
 
 
 def run_move(args: argparse.Namespace) -> int:
@@ -98,7 +89,7 @@ def run_move(args: argparse.Namespace) -> int:
         args,
         lambda desk: desk.move_visit(
             args.id,
-            args.to,
+            None if args.to is None else args.to.on(desk.now().date()),
             force=args.force,
             expected_revision=args.if_revision,
             clinician=args.clinician,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,12 +13,20 @@ from zoneinfo import ZoneInfo
 import pendulum
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from visitplan.domain.protocol import describe_validation, load_toml
+from visitplan.domain import limits
+from visitplan.domain.protocol import Line, LongLine, describe_validation, load_toml
 from visitplan.errors import InputError
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+# Opening hours are local wall-clock times only: no seconds, no UTC offset.
+_HOURS = re.compile(r" *([01]?[0-9]|2[0-3]):([0-5][0-9]) *- *([01]?[0-9]|2[0-3]):([0-5][0-9]) *")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# A host name (RFC 1123 labels; an internationalised one in its xn-- form).
+DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+# An address as calendar programs accept it in ORGANIZER: a dot-atom local part.
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
 
 class _Strict(BaseModel):
@@ -33,12 +42,12 @@ class Hours:
 
     @classmethod
     def parse(cls, text: str) -> Hours:
-        try:
-            first, second = text.split("-")
-            opens = dt.time.fromisoformat(first.strip())
-            closes = dt.time.fromisoformat(second.strip())
-        except ValueError:
-            raise ValueError(f"{text!r} is not opening hours like '09:00-18:00'") from None
+        match = _HOURS.fullmatch(text) if len(text) <= 40 else None
+        if match is None:
+            shown = text if len(text) <= 40 else text[:40] + "..."
+            raise ValueError(f"{shown!r} is not opening hours like '09:00-18:00'")
+        h1, m1, h2, m2 = (int(part) for part in match.groups())
+        opens, closes = dt.time(h1, m1), dt.time(h2, m2)
         if closes <= opens:
             raise ValueError(f"{text!r} closes before it opens")
         return cls(opens, closes)
@@ -49,7 +58,7 @@ class Hours:
 
 class HolidaySource(_Strict):
     country: Annotated[str, Field(min_length=2, max_length=3)]
-    subdivision: str | None = None
+    subdivision: Annotated[Line, Field(max_length=10)] | None = None
 
     @model_validator(mode="after")
     def _known(self) -> HolidaySource:
@@ -112,26 +121,48 @@ def _import_country_rules(country: str) -> None:
 
 class Closure(_Strict):
     date: dt.date
-    reason: str = "clinic closed"
+    reason: Line = "clinic closed"
+
+    @field_validator("date")
+    @classmethod
+    def _served(cls, day: dt.date) -> dt.date:
+        problem = limits.outside(day)
+        if problem:
+            raise ValueError(problem)
+        return day
 
 
 class Reminders(_Strict):
     """Alarms on patients' calendar entries, in minutes before the visit."""
 
-    minutes_before: tuple[Annotated[int, Field(gt=0)], ...] = (24 * 60, 120)
+    minutes_before: Annotated[
+        tuple[Annotated[int, Field(gt=0, le=limits.MAX_REMINDER_MINUTES)], ...],
+        Field(max_length=limits.MAX_REMINDERS),
+    ] = (24 * 60, 120)
+
+
+def domain_problem(name: str) -> str | None:
+    """What is wrong with ``name`` as a host name, or None."""
+    if len(name) > 253 or not DOMAIN.fullmatch(name):
+        shown = name if len(name) <= 60 else name[:60] + "..."
+        return f"{shown!r} is not a domain name like 'clinic.example'"
+    return None
 
 
 class Clinic(_Strict):
-    name: Annotated[str, Field(min_length=1)] = "Clinic"
-    timezone: str = "UTC"
-    address: str = ""
-    email: str = Field(default="", description="the ORGANIZER of exported calendars")
+    name: Annotated[Line, Field(min_length=1)] = "Clinic"
+    timezone: Annotated[str, Field(max_length=64)] = "UTC"
+    address: LongLine = ""
+    email: str = Field(
+        default="", max_length=254, description="the ORGANIZER of exported calendars"
+    )
     uid_domain: str = Field(
         default="visitplan.invalid",
+        max_length=253,
         description="the part after '@' in calendar UIDs; set it to a domain the clinic owns",
     )
     holidays: HolidaySource | None = None
-    closures: tuple[Closure, ...] = ()
+    closures: Annotated[tuple[Closure, ...], Field(max_length=limits.MAX_CLOSURES)] = ()
     hours: Mapping[Weekday, str] = Field(
         default_factory=lambda: {d: "09:00-17:00" for d in WEEKDAYS[:5]}
     )
@@ -143,6 +174,25 @@ class Clinic(_Strict):
     procedure_in_summary: bool = Field(
         default=False, description="allow the visit label in staff calendar summaries"
     )
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, email: str) -> str:
+        if not email:
+            return email
+        local, at, domain = email.rpartition("@")
+        if not at or not _LOCAL_PART.fullmatch(local) or len(local) > 64 or domain_problem(domain):
+            shown = email if len(email) <= 60 else email[:60] + "..."
+            raise ValueError(f"{shown!r} is not an e-mail address like 'desk@clinic.example'")
+        return email
+
+    @field_validator("uid_domain")
+    @classmethod
+    def _domain(cls, name: str) -> str:
+        problem = domain_problem(name)
+        if problem:
+            raise ValueError(problem)
+        return name
 
     @field_validator("timezone")
     @classmethod

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pendulum
 
 from visitplan.domain.clinic import ClinicCalendar, Hours, as_pendulum
+from visitplan.domain.limits import check_day
 from visitplan.domain.protocol import Offset, Protocol, Step, VisitDefinition
 from visitplan.errors import InputError
 
@@ -128,6 +129,7 @@ def plan(
     affected by a change); the others follow their anchors. ``bookings`` are other
     visits already at the clinic, which count against its capacity.
     """
+    check_day(start, "course start")
     pinned = pinned or {}
     zone = calendar.zone
     room = _Room(calendar.clinic.capacity)

@@ -8,21 +8,37 @@ Schema in ``protocols/protocol.schema.json``.
 from __future__ import annotations
 
 import re
-import string
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from visitplan.domain import limits
 from visitplan.errors import InputError
 
 VisitKind = Literal["treatment", "follow-up", "assessment", "consultation", "imaging", "review"]
 
 _KEY = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
-_LABEL_FIELDS = {"n", "total"}
+
+# Text fields, by how much they may hold; every one may reach a calendar entry.
+Line = Annotated[str, Field(max_length=limits.MAX_LABEL), AfterValidator(limits.check_line)]
+LongLine = Annotated[
+    str,
+    Field(max_length=limits.MAX_LINE),
+    AfterValidator(partial(limits.check_line, limit=limits.MAX_LINE)),
+]
+Text = Annotated[str, Field(max_length=limits.MAX_TEXT), AfterValidator(limits.check_text)]
 
 
 class _Strict(BaseModel):
@@ -32,9 +48,14 @@ class _Strict(BaseModel):
 class Offset(_Strict):
     """A span of calendar time. Months are calendar months, clamped at month end."""
 
-    days: Annotated[int, Field(ge=0)] = 0
-    weeks: Annotated[int, Field(ge=0)] = 0
-    months: Annotated[int, Field(ge=0)] = 0
+    days: Annotated[int, Field(ge=0, le=limits.MAX_OFFSET_DAYS)] = 0
+    weeks: Annotated[int, Field(ge=0, le=limits.MAX_OFFSET_WEEKS)] = 0
+    months: Annotated[int, Field(ge=0, le=limits.MAX_OFFSET_MONTHS)] = 0
+
+    @property
+    def longest_days(self) -> int:
+        """The most days this offset can span (a month counted at its longest)."""
+        return self.days + 7 * self.weeks + limits.MONTH_DAYS * self.months
 
     def is_zero(self) -> bool:
         return self.days == 0 and self.weeks == 0 and self.months == 0
@@ -50,7 +71,7 @@ class Offset(_Strict):
 class Repeat(_Strict):
     """N occurrences of one visit, ``every`` apart."""
 
-    count: Annotated[int, Field(ge=1, le=200)]
+    count: Annotated[int, Field(ge=1, le=limits.MAX_REPEAT)]
     every: Offset
     measured_from: Literal["previous", "first"] = Field(
         default="previous",
@@ -69,8 +90,8 @@ class Repeat(_Strict):
 class Window(_Strict):
     """How far, in days, a visit may fall before or after its target date."""
 
-    before: int = Field(default=0, description="days before the target")
-    after: int = Field(default=0, description="days after the target")
+    before: int = Field(default=0, le=limits.MAX_WINDOW_DAYS, description="days before the target")
+    after: int = Field(default=0, le=limits.MAX_WINDOW_DAYS, description="days after the target")
 
     @model_validator(mode="after")
     def _contains_target(self) -> Window:
@@ -83,41 +104,34 @@ class Window(_Strict):
 
 
 class Reference(_Strict):
-    citation: str
-    doi: str | None = None
-    url: str | None = None
+    citation: LongLine
+    doi: Line | None = None
+    url: LongLine | None = None
 
 
 class VisitDefinition(_Strict):
-    key: Annotated[str, Field(pattern=_KEY, description="stable id, e.g. 'session'")]
-    label: Annotated[str, Field(min_length=1, description="may use {n} and {total}")]
+    key: Annotated[
+        str, Field(pattern=_KEY, max_length=limits.MAX_KEY, description="stable id, e.g. 'session'")
+    ]
+    label: Annotated[
+        str,
+        Field(min_length=1, max_length=limits.MAX_LABEL, description="may use {n} and {total}"),
+        AfterValidator(limits.check_label),
+    ]
     kind: VisitKind
-    duration_minutes: Annotated[int, Field(gt=0, le=24 * 60)]
+    duration_minutes: Annotated[int, Field(gt=0, le=limits.MAX_DURATION_MINUTES)]
     anchor: str = Field(
         default="previous",
+        max_length=limits.MAX_KEY + len(".first"),
         description="'start', 'previous', or an earlier visit's key, optionally "
         "with '.first' or '.last' (required for a repeated visit)",
     )
     offset: Offset = Offset()
     repeat: Repeat | None = None
     window: Window = Window()
-    notes: str = Field(default="", description="for staff: what is done at this visit")
-    patient_notes: str = Field(default="", description="for the patient's own calendar")
-    assessments: tuple[str, ...] = ()
-
-    @field_validator("label")
-    @classmethod
-    def _known_placeholders(cls, label: str) -> str:
-        try:
-            names = {name for _, name, _, _ in string.Formatter().parse(label) if name is not None}
-        except ValueError as exc:
-            raise ValueError(f"label {label!r} is not a valid template: {exc}") from None
-        unknown = names - _LABEL_FIELDS
-        if unknown:
-            raise ValueError(
-                f"label {label!r} uses {sorted(unknown)}; only {{n}} and {{total}} are known"
-            )
-        return label
+    notes: Text = Field(default="", description="for staff: what is done at this visit")
+    patient_notes: Text = Field(default="", description="for the patient's own calendar")
+    assessments: Annotated[tuple[Line, ...], Field(max_length=limits.MAX_ASSESSMENTS)] = ()
 
     @property
     def count(self) -> int:
@@ -133,11 +147,13 @@ class VisitDefinition(_Strict):
 class Protocol(_Strict):
     """A whole course, as read from ``protocols/<id>.toml``."""
 
-    title: Annotated[str, Field(min_length=1)]
-    version: Annotated[str, Field(min_length=1)]
-    description: str = ""
+    title: Annotated[Line, Field(min_length=1)]
+    version: Annotated[Line, Field(min_length=1)]
+    description: Text = ""
     reference: Reference | None = None
-    visits: Annotated[tuple[VisitDefinition, ...], Field(min_length=1)]
+    visits: Annotated[
+        tuple[VisitDefinition, ...], Field(min_length=1, max_length=limits.MAX_VISIT_DEFINITIONS)
+    ]
 
     @cached_property
     def steps(self) -> tuple[Step, ...]:
@@ -154,12 +170,33 @@ class Protocol(_Strict):
             resolve_anchor(visit.anchor, seen, first=not seen, where=where)
             seen[visit.key] = visit
         keys = [v.occurrence_key(n) for v in self.visits for n in range(1, v.count + 1)]
+        if len(keys) > limits.MAX_STEPS:
+            raise ValueError(
+                f"the course has {len(keys)} visits once repeats are counted; "
+                f"at most {limits.MAX_STEPS} are allowed"
+            )
         if len(keys) != len(set(keys)):
             raise ValueError(
                 "visit keys collide once numbered (e.g. 'session' repeated "
                 "and a separate 'session-2'); rename one"
             )
+        self._span_within_limit()
         return self
+
+    def _span_within_limit(self) -> None:
+        """Bound the course's length, so that every date the engine computes from any
+        allowed start stays representable (the argument is in ``limits``)."""
+        reach: dict[str, int] = {}
+        for step in steps(self):
+            base = 0 if step.anchor is None else reach[step.anchor]
+            reach[step.key] = base + step.offset.longest_days
+            end = reach[step.key] + step.definition.window.after
+            if end > limits.MAX_COURSE_DAYS:
+                raise ValueError(
+                    f"visit {step.key} may end {end:,} days after the start of the course "
+                    f"(a month counted as {limits.MONTH_DAYS} days, with its window); "
+                    f"a course may span at most {limits.MAX_COURSE_DAYS:,} days"
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +283,11 @@ def steps(protocol: Protocol) -> Iterator[Step]:
 
 
 def _times(offset: Offset, k: int) -> Offset:
-    return Offset(days=offset.days * k, weeks=offset.weeks * k, months=offset.months * k)
+    # Derived, not read from a file: k times a valid interval may exceed one field's
+    # limit, while the course as a whole is bounded by Protocol._span_within_limit.
+    return Offset.model_construct(
+        days=offset.days * k, weeks=offset.weeks * k, months=offset.months * k
+    )
 
 
 def dependents(protocol: Protocol, key: str) -> set[str]:
@@ -271,19 +312,56 @@ def parse_protocol(text: str, source: str) -> Protocol:
 
 
 def load_toml(text: str, source: str) -> dict[str, Any]:
+    """TOML text as data, refused in one line when it is too large, not TOML, or
+    nested deeper than any visitplan file needs."""
+    if len(text) > limits.MAX_FILE_BYTES:
+        raise InputError(
+            f"{source}: {len(text):,} characters; a file may hold at most "
+            f"{limits.MAX_FILE_BYTES:,} bytes"
+        )
+    # The estimate may count a little more than the parsed depth; the exact limit is
+    # applied to the parsed data below, this one only keeps tomllib from the worst.
+    if limits.nesting_upper_bound(text, stop_above=2 * limits.MAX_NESTING) > 2 * limits.MAX_NESTING:
+        raise InputError(
+            f"{source}: tables, arrays or dotted keys are nested more than "
+            f"{limits.MAX_NESTING} deep"
+        )
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _LINE.search(message)
         where = f" (line {match.group(1)})" if match else ""
         reason = _LINE.sub("", message).strip()
         raise InputError(f"{source}: TOML syntax error{where}: {reason}") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        data = None
+    try:
+        if data is None:
+            raise ValueError(
+                f"tables, arrays or dotted keys are nested more than {limits.MAX_NESTING} deep"
+            )
+        limits.check_nesting(data)
+    except ValueError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    return data
 
 
 def describe_validation(exc: ValidationError) -> str:
     """The first pydantic error as 'field.path: what is wrong'."""
-    error = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # A list whose items failed is also reported as too short ("0 items after
+    # validation"): not a problem of its own.
+    errors = [
+        e
+        for e in errors
+        if not (
+            e["type"] == "too_short"
+            and any(o is not e and o["loc"][: len(e["loc"])] == e["loc"] for o in errors)
+        )
+    ]
+    error = errors[0]
     path = ""
     for part in error["loc"]:
         if isinstance(part, int):
@@ -295,7 +373,7 @@ def describe_validation(exc: ValidationError) -> str:
         message = "unknown field"
     elif error["type"] == "missing":
         message = "missing field"
-    extra = len(exc.errors()) - 1
+    extra = len(errors) - 1
     more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
     return f"{path}: {message}{more}" if path else f"{message}{more}"
 

@@ -16,6 +16,7 @@ import pendulum
 from sqlalchemy import Connection, func, select, update
 
 from visitplan.domain.deviation import days_word
+from visitplan.domain.limits import check_when
 from visitplan.errors import InputError
 from visitplan.records.desk_base import seen_revision
 from visitplan.records.reading import AUDIT, PATIENTS, VISITS, from_utc, to_utc
@@ -83,6 +84,7 @@ def _done_at(
 ) -> pendulum.DateTime:
     """When the visit was done: as asked (a date alone: at its booked time that day),
     or without a time, as booked if that has passed (else now)."""
+    check_when(at, "done time")
     if isinstance(at, dt.datetime):
         return local(at, tz)
     if isinstance(at, dt.date):

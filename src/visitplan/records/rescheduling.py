@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 
 from visitplan.domain.deviation import days_word
 from visitplan.domain.engine import plan
+from visitplan.domain.limits import check_when
 from visitplan.domain.protocol import Offset, Protocol, Window, dependents
 from visitplan.errors import InputError, NeedsOverride
 from visitplan.records.desk_base import seen_revision
@@ -131,6 +132,7 @@ def _asked(to: dt.datetime | dt.date | str | None, row: Any, tz: Any) -> pendulu
     nothing at all where it is (a visit handed to another clinician as it stands)."""
     if to is None:
         return from_utc(row.start_at, tz)
+    check_when(to, "visit time")
     if isinstance(to, dt.datetime):
         return local(to, tz)
     if isinstance(to, dt.date):

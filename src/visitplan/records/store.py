@@ -39,7 +39,13 @@ def default_url(env: Mapping[str, str] | None = None) -> str:
     import platformdirs
 
     path = Path(platformdirs.user_data_dir("visitplan")) / "visitplan.sqlite3"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"{path.parent}: cannot create the data directory ({exc.strerror or exc}); "
+            "set VISITPLAN_DB or --db to a database visitplan can write"
+        ) from None
     return f"sqlite:///{path}"
 
 
@@ -95,6 +101,16 @@ def _engine_options(url: URL) -> dict[str, Any]:
 
 def _create_private_file(path: Path) -> None:
     if path.exists():
+        # Every command may write (a change, the audit, a migration), and SQLite writes
+        # its -wal and -shm files beside the database: say so at once, in one line.
+        # (A read-only copy can still be read as sqlite:///file:PATH?mode=ro&uri=true.)
+        if not path.is_file():
+            raise InputError(f"{path}: not a database file")
+        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+            raise InputError(
+                f"{path}: the database file (or its directory) is read-only; visitplan "
+                "needs to write both"
+            )
         return
     if not path.parent.is_dir():
         raise InputError(f"{path}: cannot create the database file: no directory {path.parent}")

@@ -67,36 +67,51 @@ def visits_of(desk: Desk) -> list[tuple[str, str, dt.datetime, str | None]]:
     return sorted((v.mrn, v.key, v.start, v.reason) for v in desk.visits() if v.mrn != "X")
 
 
+def as_if_first(
+    tmp_path: Path, clinic: Clinic, catalog: ProtocolCatalog, meanwhile: Callable[[Desk], object]
+) -> list[tuple[str, str, dt.datetime, str | None]]:
+    """The visits the import gives when what was saved meanwhile was there before it."""
+    with open_desk(f"sqlite:///{tmp_path / 'ref.db'}", clinic, catalog, "ref") as ref:
+        meanwhile(ref)
+        ref.import_csv(write(tmp_path))
+        return visits_of(ref)
+
+
+Visits = list[tuple[str, str, dt.datetime, str | None]]
+
+
+@pytest.fixture
+def reference(
+    tmp_path: Path, seoul_clinic: Clinic, catalog: ProtocolCatalog
+) -> Callable[[Callable[[Desk], object]], Visits]:
+    return lambda meanwhile: as_if_first(tmp_path, seoul_clinic, catalog, meanwhile)
+
+
+def enroll_x(desk: Desk) -> None:
+    desk.add_patient("X", "Synthetic Intruder")
+    desk.enroll("X", "dextrose-prolotherapy", dt.date(2026, 4, 6), dt.time(10))
+
+
 @pytest.mark.parametrize("inside", [importing.INSIDE, 0])
 def test_slots_taken_meanwhile_are_planned_again(
     desk: Desk,
     other: Desk,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    seoul_clinic: Clinic,
-    catalog: ProtocolCatalog,
+    reference: Callable[[Callable[[Desk], object]], Visits],
     inside: int,
 ) -> None:
     """`inside` 0: every course to plan again sends the import out of its transaction
     to plan there, and back in."""
     monkeypatch.setattr(importing, "INSIDE", inside)
-
-    def enroll_x() -> None:
-        other.add_patient("X", "Synthetic Intruder")
-        other.enroll("X", "dextrose-prolotherapy", dt.date(2026, 4, 6), dt.time(10))
-
-    counts = between(monkeypatch, enroll_x)
+    counts = between(monkeypatch, lambda: enroll_x(other))
     report = desk.import_csv(write(tmp_path))
     assert (report.patients, report.enrollments) == (23, 23)
     # Only the Monday courses share days with the intruder's: only they were planned
     # again (the Tuesday ones kept their plans).
     assert counts["planned"] == 23 + 3
     assert counts["calls"] == (2 if inside else 3)
-    with open_desk(f"sqlite:///{tmp_path / 'ref.db'}", seoul_clinic, catalog, "ref") as ref:
-        ref.add_patient("X", "Synthetic Intruder")
-        ref.enroll("X", "dextrose-prolotherapy", dt.date(2026, 4, 6), dt.time(10))
-        ref.import_csv(write(tmp_path))
-        assert visits_of(desk) == visits_of(ref)
+    assert visits_of(desk) == reference(enroll_x)
     first = {v.mrn: v for v in desk.agenda(dt.date(2026, 4, 6))}
     assert f"{first['X'].start:%H:%M}" == "10:00"
     assert f"{first['M0'].start:%H:%M}" != "10:00"
@@ -116,8 +131,7 @@ def test_a_closure_added_meanwhile_plans_every_course_anew(
     other: Desk,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    seoul_clinic: Clinic,
-    catalog: ProtocolCatalog,
+    reference: Callable[[Callable[[Desk], object]], Visits],
 ) -> None:
     """The planning saw Monday 6 April open; by the time of writing it is closed."""
     counts = between(monkeypatch, lambda: other.add_closure(dt.date(2026, 4, 6)))
@@ -125,10 +139,7 @@ def test_a_closure_added_meanwhile_plans_every_course_anew(
     assert report.enrollments == 23
     assert counts["planned"] == 23 + 23
     assert desk.agenda(dt.date(2026, 4, 6)) == []
-    with open_desk(f"sqlite:///{tmp_path / 'ref.db'}", seoul_clinic, catalog, "ref") as ref:
-        ref.add_closure(dt.date(2026, 4, 6))
-        ref.import_csv(write(tmp_path))
-        assert visits_of(desk) == visits_of(ref)
+    assert visits_of(desk) == reference(lambda ref: ref.add_closure(dt.date(2026, 4, 6)))
 
 
 def test_a_patient_added_meanwhile_with_the_same_details_is_the_same_patient(

@@ -34,9 +34,10 @@ def refused(desk: Desk, tmp_path: Path, data: str | bytes) -> InputError:
     if isinstance(data, str):
         data = data.encode("utf-8")
     path.write_bytes(data)
+    before = desk.data_version()
     with pytest.raises(InputError) as caught:
         desk.import_csv(path)
-    assert desk.data_version() == 0
+    assert desk.data_version() == before
     assert desk.patients() == []
     for line in caught.value.lines:
         assert "\n" not in line
@@ -94,7 +95,10 @@ def test_a_bad_header_is_row_1(lite: Desk, tmp_path: Path, header: str, fragment
         ("A1,Ann One,,,,dextrose-prolotherapy,2026-4-6", "row 2, column start: '2026-4-6'"),
         ("A1,Ann One,,,,dextrose-prolotherapy,20260406", "column start: '20260406' is not"),
         ("A1,Ann One,,,,dextrose-prolotherapy,2026-04-06,+9:30", "row 2, column time:"),
-        ("A1,Ann One,,,,dextrose-prolotherapy,0001-01-01", "row 2, column start: no course"),
+        (
+            "A1,Ann One,,,,dextrose-prolotherapy,0001-01-01",
+            "row 2, column start: 0001-01-01 is outside the years 1900 to 2200",
+        ),
         ("A1,Ann One,,,,,2026-04-06", "row 2, column protocol: a start, time or clinician"),
         ("A1,Ann One,,,,nope,2026-04-06", "row 2, column protocol: unknown protocol"),
         ("A 1,Ann One", "row 2, column mrn: MRN 'A 1': must be 1 to 64 characters"),
@@ -235,3 +239,16 @@ def test_a_quote_closed_rows_later_in_notes_does_not_hide_them(lite: Desk, tmp_p
     text = 'mrn,name,notes\nA1,Ann One,"allergic to latex\nA2,Bo Two,\nA3,Cy Three,12 inch"\n'
     error = refused(lite, tmp_path, text)
     assert "row 2, column notes: line 2 of the cell reads like a row of this file" in error.message
+
+
+def test_a_course_that_cannot_be_planned_is_a_row_error(lite: Desk, tmp_path: Path) -> None:
+    lite.add_clinician("Dr Weekend", hours="sat=09:00-12:00")
+    error = refused(
+        lite,
+        tmp_path,
+        "mrn,name,protocol,start,clinician\n"
+        "A1,Ann One,dextrose-prolotherapy,2026-04-06,Dr Weekend\n",
+    )
+    assert "row 2, column start: no course from 2026-04-06 can be planned: Dr Weekend never" in (
+        error.message
+    )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy import ColumnElement, String
 
 from visitplan.catalog import ProtocolFile
+from visitplan.domain.limits import outside
 from visitplan.errors import InputError, InputErrors
 from visitplan.records.enrollments import DEFAULT_TIME
 from visitplan.records.patients import LIMITS, PatientFieldError, check_patient
@@ -377,6 +378,8 @@ class _RowChecker:
                 if start is None:
                     text = _shown(cell.get("start", ""))
                     add(number, "start", f"{text} is not a date (YYYY-MM-DD)")
+                elif outside(start):
+                    add(number, "start", f"{outside(start)}")
             if cell.get("time") and "time" not in bad:
                 parsed = _time(cell["time"])
                 if parsed is None:

@@ -187,10 +187,6 @@ def _plan_row(ledger: Ledger, row: Row, problems: Problems) -> Planned | None:
         problems.add(
             row.number, "start", f"no course from {row.start} can be planned: {exc.message}"
         )
-    except OverflowError:
-        # Dates this close to year 1 or 9999 run off the calendar in the engine's
-        # arithmetic (the domain's own bounds will name them first).
-        problems.add(row.number, "start", f"no course from {row.start} can be planned")
     return None
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from visitplan.domain.limits import MAX_TEXT
 from visitplan.errors import InputError
 from visitplan.records import audit, summaries
 from visitplan.records.desk_base import STALE, DeskBase, seen_revision
@@ -160,9 +161,9 @@ class PatientRecords(DeskBase):
 
 
 # The longest value of each patient field: the patients table's column sizes
-# (records/schema.py; a test keeps them equal), and for notes, a TEXT column, a
-# limit of our choosing. The CSV import checks its cells against the same numbers.
-LIMITS = {"mrn": 64, "name": 200, "phone": 64, "email": 200, "notes": 10_000}
+# (records/schema.py; a test keeps them equal), and for notes, a TEXT column, the
+# domain's limit for text. The CSV import checks its cells against the same numbers.
+LIMITS = {"mrn": 64, "name": 200, "phone": 64, "email": 200, "notes": MAX_TEXT}
 
 
 class PatientFieldError(InputError):

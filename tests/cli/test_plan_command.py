@@ -67,9 +67,9 @@ def test_default_clinic_is_weekdays_in_the_machine_zone(visitplan_home: dict[str
     )
     assert result.status == 0, result.err
     first = json.loads(result.out)["visits"][0]
-    # Saturday 12 December: the default clinic is closed at weekends. Friday and Sunday are
-    # one day away; Sunday is closed too, so the session goes to Friday, inside its window.
-    assert first["start"] == "2026-12-11T09:00:00+09:00"
+    # Saturday 12 December: the default clinic is closed at weekends. Friday is nearer,
+    # but a course never starts before its start date: Monday, inside the window.
+    assert first["start"] == "2026-12-14T09:00:00+09:00"
     assert first["reason"] == "closed on Saturdays"
 
 

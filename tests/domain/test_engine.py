@@ -8,8 +8,8 @@ import pytest
 
 from visitplan.catalog import ProtocolCatalog
 from visitplan.domain.clinic import Clinic, ClinicCalendar, parse_clinic
-from visitplan.domain.engine import Booking, add_offset, plan
-from visitplan.domain.protocol import Offset, Protocol, dependents, parse_protocol
+from visitplan.domain.engine import Booking, add_offset, dependents, plan
+from visitplan.domain.protocol import Offset, Protocol, parse_protocol
 
 D = dt.date
 NINE_THIRTY = dt.time(9, 30)
@@ -234,7 +234,10 @@ offset = { days = 10 }
 def test_fixed_grid_series_and_chains(catalog: ProtocolCatalog) -> None:
     knee = catalog.get("prolotherapy-knee-bimonthly").protocol
     assert dependents(knee, "injection-1") == {"injection-2", "injection-3", "evaluation"}
-    assert dependents(knee, "injection-2") == set()
+    # A fixed grid hangs on its first visit, but each visit must come after the one
+    # before it, so a late second injection can push the third (never the evaluation).
+    assert dependents(knee, "injection-2") == {"injection-3"}
+    assert dependents(knee, "injection-3") == set()
     seed = catalog.get("dextrose-prolotherapy").protocol
     assert dependents(seed, "session-4") == {"session-5", "session-6", "follow-up"}
     pinned = {"injection-1": dt.datetime(2027, 1, 20, 9, 30, tzinfo=dt.UTC)}
@@ -302,5 +305,10 @@ kind = "treatment"
 duration_minutes = 30
 anchor = "start"
 """)
-    visit = plan(single, ClinicCalendar(clinic()), D(2027, 1, 4), dt.time(17, 45)).visits[0]
-    assert visit.warnings == ("17:45 on 2027-01-04 is outside opening hours (08:00-18:00)",)
+    calendar = ClinicCalendar(clinic())
+    visit = plan(single, calendar, D(2027, 1, 4), dt.time(18, 0)).visits[0]
+    assert visit.warnings == ("18:00 on 2027-01-04 is outside opening hours (08:00-18:00)",)
+    early = plan(single, calendar, D(2027, 1, 4), dt.time(7, 45)).visits[0]
+    assert early.warnings == ("07:45 on 2027-01-04 is outside opening hours (08:00-18:00)",)
+    last = plan(single, calendar, D(2027, 1, 4), dt.time(17, 30)).visits[0]
+    assert last.warnings == ()

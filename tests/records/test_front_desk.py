@@ -122,7 +122,8 @@ def test_a_done_time_on_a_closed_day_or_after_hours_is_a_deviation(
     on_saturday = desk.complete_visit(visits["session-1"].id, at("2026-04-11", "11:00"))
     assert on_saturday.visit.status == "completed"
     assert on_saturday.visit.deviation == (
-        "2 days after its window (Fri 2026-04-03 to Thu 2026-04-09); "
+        # The first session's window starts at the course start, never before it.
+        "2 days after its window (Mon 2026-04-06 to Thu 2026-04-09); "
         "on a day the clinic is closed (closed on Saturdays)"
     )
     late = desk.complete_visit(visits["session-2"].id, at("2026-04-24", "17:30"))

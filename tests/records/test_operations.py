@@ -100,9 +100,10 @@ def test_capacity_books_the_nearest_free_time(desk: Desk) -> None:
 
 
 def test_moving_into_a_full_slot_takes_the_nearest_free_time(desk: Desk) -> None:
-    enrolled(desk, "P1", "dextrose-prolotherapy", "2026-04-06")
+    enrolled(desk, "P1", "dextrose-prolotherapy", "2026-04-09")
     other = enrolled(desk, "P2", "dextrose-prolotherapy", "2026-04-08", "10:00")
-    change = desk.move_visit(other["session-1"].id, at("2026-04-06", "10:00"))
+    # Inside P2's window (a first session never goes before its course starts).
+    change = desk.move_visit(other["session-1"].id, at("2026-04-09", "10:00"))
     assert f"{change.visit.start:%H:%M}" == "10:45"
     assert change.visit.reason == "10:00 was fully booked; moved to 10:45"
 

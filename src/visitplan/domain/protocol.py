@@ -290,15 +290,6 @@ def _times(offset: Offset, k: int) -> Offset:
     )
 
 
-def dependents(protocol: Protocol, key: str) -> set[str]:
-    """Every step whose date hangs on ``key``, directly or through a chain."""
-    out: set[str] = set()
-    for step in steps(protocol):
-        if step.anchor is not None and (step.anchor == key or step.anchor in out):
-            out.add(step.key)
-    return out
-
-
 _LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 

@@ -18,9 +18,9 @@ import pendulum
 from sqlalchemy import Connection, select
 
 from visitplan.domain.deviation import days_word
-from visitplan.domain.engine import plan
+from visitplan.domain.engine import dependents, plan
 from visitplan.domain.limits import check_when
-from visitplan.domain.protocol import Offset, Protocol, Window, dependents
+from visitplan.domain.protocol import Offset, Protocol, Window
 from visitplan.errors import InputError, NeedsOverride
 from visitplan.records.desk_base import seen_revision
 from visitplan.records.reading import VISITS, from_utc, to_utc, visit_query, visit_views

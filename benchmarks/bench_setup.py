@@ -79,6 +79,7 @@ def build_database(
     began = time.perf_counter()
     parsed = parse_clinic(clinic, str(clinic_file))
     with open_desk(url, parsed, ProtocolCatalog(protocol_dirs(env={})), "bench") as desk:
+        add_clinicians(desk, rows)
         report = desk.import_csv(csv_path)
     print(
         f"database: {report.patients} patients, {report.visits} visits, built in "
@@ -86,6 +87,14 @@ def build_database(
         flush=True,
     )
     return url, clinic_file
+
+
+def add_clinicians(desk: Any, rows: Sequence[Mapping[str, str]]) -> None:
+    """The clinicians the rows name, added to the records: an import takes only the
+    clinic's own."""
+    known = {c.name for c in desk.clinicians()}
+    for name in sorted({row["clinician"] for row in rows if row.get("clinician")} - known):
+        desk.add_clinician(name)
 
 
 @contextmanager

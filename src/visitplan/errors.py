@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class InputError(Exception):
     """Bad input from a person or a file; the message is one line that names the problem.
@@ -20,6 +22,24 @@ class InputError(Exception):
     @property
     def cli_message(self) -> str:
         return f"{self.message} ({self.cli_hint})" if self.cli_hint else self.message
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """What the command line prints, one line each."""
+        return (self.cli_message,)
+
+
+class InputErrors(InputError):
+    """Several problems found in one pass (an import's bad rows): one line for each,
+    then the message, which sums them up (and is all a screen needs to show)."""
+
+    def __init__(self, problems: Sequence[str], summary: str) -> None:
+        super().__init__(summary)
+        self.problems = tuple(" ".join(p.split()) for p in problems)
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return (*self.problems, self.cli_message)
 
 
 class NeedsOverride(InputError):

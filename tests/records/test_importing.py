@@ -77,12 +77,12 @@ def test_a_bad_row_stops_everything(desk: Desk, tmp_path: Path, line: str, messa
 
 def test_stored_mrn_under_another_name_is_refused(desk: Desk, tmp_path: Path) -> None:
     desk.add_patient("P1", "Stored Name")
-    with pytest.raises(InputError, match="row 2, column name: MRN P1 is already stored"):
+    with pytest.raises(InputError, match="row 2, column name: MRN P1 is stored with another name"):
         desk.import_csv(write(tmp_path, "mrn,name\nP1,Other Name\n"))
 
 
 def test_unknown_column_is_named(desk: Desk, tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"row 1: .*\(unknown: birthday\)"):
+    with pytest.raises(InputError, match=r"row 1 \(the header\): unknown column 'birthday'"):
         desk.import_csv(write(tmp_path, "mrn,name,birthday\nP1,Synthetic One,2000-01-01\n"))
 
 
@@ -90,16 +90,18 @@ KILLED_IMPORT = """
 import sys
 from pathlib import Path
 from visitplan.catalog import ProtocolCatalog, protocol_dirs
-from visitplan.records import operations
+from visitplan.records import importing, operations
 
-original = operations.Desk.visit_rows
-def slow_rows(self, *args, **kwargs):
-    # Hold the transaction open, half-written, until the test kills us.
-    Path(sys.argv[3]).touch()
-    import time
-    time.sleep(60)
-    return original(self, *args, **kwargs)
-operations.Desk.visit_rows = slow_rows
+original = importing._Bulk.insert
+def slow_insert(self, c, rows):
+    # Hold the transaction open, half-written (patients and courses in, visits not
+    # yet), until the test kills us.
+    if self.table.name == "visits":
+        Path(sys.argv[3]).touch()
+        import time
+        time.sleep(60)
+    return original(self, c, rows)
+importing._Bulk.insert = slow_insert
 desk = operations.open_desk(sys.argv[1], None,
                             ProtocolCatalog(protocol_dirs(env={})), "crash-test")
 desk.import_csv(Path(sys.argv[2]))
@@ -165,3 +167,142 @@ def test_import_books_as_enrolling_row_by_row_would(
         by_enroll = [(v.mrn, v.key, v.start, v.reason) for v in desk.visits()]
     assert by_import == by_enroll
     assert any(reason and "fully booked" in reason for *_, reason in by_import)
+
+
+# -- what is stored already (issue 12) ---------------------------------------------
+
+
+def with_clinicians(desk: Desk) -> Desk:
+    desk.add_clinician("Dr A")
+    desk.add_clinician("Dr B")
+    return desk
+
+
+def test_the_same_file_twice_adds_nothing_the_second_time(desk: Desk, tmp_path: Path) -> None:
+    with_clinicians(desk).import_csv(write(tmp_path, GOOD))
+    version, visits = desk.data_version(), len(desk.visits())
+    again = desk.import_csv(write(tmp_path, GOOD))
+    assert (again.patients, again.enrollments, again.visits, again.already) == (0, 0, 0, 4)
+    assert desk.data_version() == version
+    assert len(desk.visits()) == visits
+    assert len(desk.enrollments()) == 3
+
+
+def test_a_withdrawn_course_from_the_same_start_is_not_imported_again(
+    desk: Desk, tmp_path: Path
+) -> None:
+    with_clinicians(desk).import_csv(write(tmp_path, GOOD))
+    first = desk.enrollments("P2")[0]
+    desk.withdraw(first.id)
+    again = desk.import_csv(write(tmp_path, GOOD))
+    assert (again.enrollments, again.already) == (0, 4)
+    assert [e.status for e in desk.enrollments("P2")] == ["withdrawn"]
+
+
+def test_a_row_duplicating_a_running_course_names_it(desk: Desk, tmp_path: Path) -> None:
+    desk.add_patient("P1", "Synthetic One")
+    running = desk.enroll("P1", "dextrose-prolotherapy", dt.date(2026, 4, 6)).enrollment
+    text = "mrn,name,protocol,start\nP1,Synthetic One,dextrose-prolotherapy,2026-05-04\n"
+    with pytest.raises(InputError) as caught:
+        desk.import_csv(write(tmp_path, text))
+    assert (
+        f"row 2, column protocol: MRN P1's dextrose-prolotherapy course is running "
+        f"(enrollment {running.id}, from 2026-04-06)"
+    ) in caught.value.message
+    assert len(desk.enrollments("P1")) == 1
+
+
+def test_a_new_course_after_a_withdrawn_one_is_imported(desk: Desk, tmp_path: Path) -> None:
+    desk.add_patient("P1", "Synthetic One")
+    desk.withdraw(desk.enroll("P1", "dextrose-prolotherapy", dt.date(2026, 4, 6)).enrollment.id)
+    text = "mrn,name,protocol,start\nP1,Synthetic One,dextrose-prolotherapy,2026-05-04\n"
+    report = desk.import_csv(write(tmp_path, text))
+    assert (report.patients, report.enrollments, report.already) == (0, 1, 0)
+    assert [e.status for e in desk.enrollments("P1")] == ["withdrawn", "active"]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("P1,Synthetic One,,,dextrose-prolotherapy,2026-04-06,14:00,", "row 2, column time:"),
+        ("P1,Synthetic One,,,dextrose-prolotherapy,2026-04-06,10:00,Dr B", "column clinician:"),
+        ("P1,Synthetic Uno,,,,,,", "row 2, column name: MRN P1 is stored with another name"),
+        ("P1,Synthetic One,010-9,,,,,", "row 2, column phone: MRN P1 is stored with another"),
+        ("P1,Synthetic One,,b@example.invalid,,,,", "column email: MRN P1 is stored with no email"),
+    ],
+)
+def test_a_row_contradicting_the_records_is_named(
+    desk: Desk, tmp_path: Path, row: str, message: str
+) -> None:
+    desk.add_patient("P1", "Synthetic One", phone="010-1")
+    with_clinicians(desk).enroll(
+        "P1", "dextrose-prolotherapy", dt.date(2026, 4, 6), dt.time(10), "Dr A"
+    )
+    version = desk.data_version()
+    header = "mrn,name,phone,email,protocol,start,time,clinician\n"
+    with pytest.raises(InputError, match=message):
+        desk.import_csv(write(tmp_path, header + row + "\n"))
+    assert desk.data_version() == version
+
+
+def test_cells_left_empty_are_not_a_contradiction(desk: Desk, tmp_path: Path) -> None:
+    desk.add_patient("P1", "Synthetic One", phone="010-1", email="one@example.invalid")
+    report = desk.import_csv(write(tmp_path, "mrn,name,phone,email\nP1,Synthetic One,,\n"))
+    assert (report.patients, report.already) == (0, 1)
+
+
+def test_mrns_match_without_regard_to_case_and_spaces(desk: Desk, tmp_path: Path) -> None:
+    desk.add_patient("DEMO-001", "Synthetic Demo")
+    text = (
+        "mrn,name,protocol,start\n"
+        "demo-001,Synthetic Demo,dextrose-prolotherapy,2026-04-06\n"
+        " p7 ,Synthetic Seven,,\n"
+        "P7,Synthetic Seven,eswt-plantar-fasciitis,2026-04-07\n"
+    )
+    report = desk.import_csv(write(tmp_path, text))
+    assert (report.patients, report.enrollments) == (1, 2)
+    assert [p.mrn for p in desk.patients()] == ["DEMO-001", "p7"]
+    # The course and its audit entry are under the MRN as stored.
+    assert [e.protocol_id for e in desk.enrollments("DEMO-001")] == ["dextrose-prolotherapy"]
+    assert [h.action for h in desk.history("DEMO-001")] == ["patient added", "enrolled"]
+    assert [e.protocol_id for e in desk.enrollments("p7")] == ["eswt-plantar-fasciitis"]
+
+
+def test_a_patient_on_several_rows_is_one_patient(desk: Desk, tmp_path: Path) -> None:
+    text = (
+        "mrn,name,phone,email,notes\n"
+        "P1,Synthetic One,,,\n"
+        "p1,Synthetic One,010-1,,\n"
+        "P1,Synthetic One,,one@example.invalid,prefers mornings\n"
+    )
+    report = desk.import_csv(write(tmp_path, text))
+    assert report.patients == 1
+    stored = desk.patient("P1")
+    assert (stored.phone, stored.email, stored.notes) == (
+        "010-1",
+        "one@example.invalid",
+        "prefers mornings",
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("P1,Synthetic One,010-1,\nP1,Synthetic One,010-2,\n", "row 3, column phone:"),
+        ("P1,Synthetic One,,\nP1,Another One,,\n", "row 3, column name: MRN P1 has another"),
+        (
+            "P1,Synthetic One,,dextrose-prolotherapy\nP1,Synthetic One,,dextrose-prolotherapy\n",
+            "row 3, column protocol: MRN P1 is enrolled in dextrose-prolotherapy on row 2",
+        ),
+    ],
+)
+def test_rows_of_one_patient_that_disagree_are_named(
+    desk: Desk, tmp_path: Path, rows: str, message: str
+) -> None:
+    text = "mrn,name,phone,protocol,start\n" + "".join(
+        line + (",2026-04-06" if line.endswith("prolotherapy") else ",") + "\n"
+        for line in rows.splitlines()
+    )
+    with pytest.raises(InputError, match=message):
+        desk.import_csv(write(tmp_path, text))
+    assert desk.data_version() == 0

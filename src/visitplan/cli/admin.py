@@ -20,7 +20,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="patients and courses from a CSV file (all rows or none)",
         description="Columns: mrn, name, phone, email, notes, protocol, start, time, "
-        "clinician (mrn and name required). Every row is checked first.",
+        "clinician (mrn and name required). Every row is checked first; each bad row is "
+        "named (the first 50), and then nothing is imported. Rows that say what the "
+        "records already hold are counted, not added.",
     )
     importing.add_argument("file", type=Path, metavar="FILE.csv")
     importing.set_defaults(run=run_import)
@@ -55,9 +57,14 @@ def run_import(args: argparse.Namespace) -> int:
 
     with desk_from_args(args) as desk:
         report = desk.import_csv(args.file)
+    already = f"{report.already} {'row says' if report.already == 1 else 'rows say'} "
+    if (report.patients, report.enrollments) == (0, 0):
+        print(f"{args.file}: nothing new imported: {already}only what the records hold")
+        return 0
     print(
         f"{args.file}: {report.patients} new patients, {report.enrollments} courses, "
         f"{report.visits} visits"
+        + (f"; {already}what the records already hold" if report.already else "")
     )
     return 0
 

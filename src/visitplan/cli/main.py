@@ -200,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(run(args))
     except InputError as exc:
-        print(f"visitplan: {exc.cli_message}", file=sys.stderr)
+        for line in exc.lines:
+            print(f"visitplan: {line}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         return 130

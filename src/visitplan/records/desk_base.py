@@ -182,6 +182,13 @@ class DeskBase:
                 transaction = connection.begin()
                 try:
                     if connection.dialect.name == "postgresql":
+                        # Wait for another writer as long as SQLite's busy timeout,
+                        # then fail with one line (store.unreachable), never hang.
+                        connection.execute(
+                            select(
+                                func.set_config("lock_timeout", f"{store.BUSY_TIMEOUT_MS}ms", True)
+                            )
+                        )
                         # One writer at a time, as SQLite's BEGIN IMMEDIATE gives: two
                         # workstations must not both book the last free slot.
                         connection.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK)))

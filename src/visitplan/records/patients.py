@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from visitplan.domain.limits import MAX_TEXT
 from visitplan.errors import InputError
 from visitplan.records import audit, summaries
 from visitplan.records.desk_base import STALE, DeskBase, seen_revision
@@ -33,7 +35,7 @@ class PatientRecords(DeskBase):
         *,
         dry_run: bool = False,
     ) -> PatientView:
-        fields = check_patient(mrn, name, phone, email)
+        fields = check_patient(mrn, name, phone, email, notes=notes)
         with self.write(dry_run=dry_run) as c:
             # Under the write lock, so no other workstation adds the same MRN meanwhile.
             same = c.execute(select(PATIENTS.c.mrn).where(mrn_matches(fields["mrn"]))).first()
@@ -86,6 +88,7 @@ class PatientRecords(DeskBase):
                 row.name if name is None else name,
                 row.phone if phone is None else phone,
                 row.email if email is None else email,
+                notes=notes,
             )
             wanted = {
                 "name": fields["name"],
@@ -157,15 +160,50 @@ class PatientRecords(DeskBase):
         return patient_view(row, int(n))
 
 
-def check_patient(mrn: str, name: str, phone: str | None, email: str | None) -> dict[str, Any]:
-    """Trimmed patient fields, or one line saying which is wrong."""
+# The longest value of each patient field: the patients table's column sizes
+# (records/schema.py; a test keeps them equal), and for notes, a TEXT column, the
+# domain's limit for text. The CSV import checks its cells against the same numbers.
+LIMITS = {"mrn": 64, "name": 200, "phone": 64, "email": 200, "notes": MAX_TEXT}
+
+
+class PatientFieldError(InputError):
+    """``check_patient``'s refusal; ``field`` names the field (the import's column)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_patient(
+    mrn: str, name: str, phone: str | None, email: str | None, *, notes: str | None = None
+) -> dict[str, Any]:
+    """Trimmed patient fields, or one line saying which is wrong (``notes`` is only
+    checked: it is kept as given, and never copied into the audit trail)."""
     mrn, name = mrn.strip(), " ".join(name.split())
-    if not mrn or len(mrn) > 64 or any(ch.isspace() for ch in mrn):
-        raise InputError(f"MRN {mrn!r}: must be 1 to 64 characters without spaces")
-    if not name or len(name) > 200:
-        raise InputError(f"MRN {mrn}: the name must be 1 to 200 characters")
+    if not mrn or len(mrn) > LIMITS["mrn"] or not mrn.isprintable() or " " in mrn:
+        raise PatientFieldError(
+            "mrn", f"MRN {mrn[:70]!r}: must be 1 to 64 characters, without spaces or controls"
+        )
+    if not name or len(name) > LIMITS["name"]:
+        raise PatientFieldError("name", f"MRN {mrn}: the name must be 1 to 200 characters")
     phone = (phone or "").strip() or None
     email = (email or "").strip() or None
+    for field, value in (("name", name), ("phone", phone), ("email", email), ("notes", notes)):
+        if value is None:
+            continue
+        if len(value) > LIMITS[field]:
+            limit = LIMITS[field]
+            raise PatientFieldError(
+                field, f"MRN {mrn}: {field} of {len(value):,} characters, at most {limit:,}"
+            )
+        if _control(value, allowed="\t\n\r" if field == "notes" else ""):
+            raise PatientFieldError(field, f"MRN {mrn}: the {field} holds a control character")
     if email is not None and ("@" not in email or " " in email):
-        raise InputError(f"MRN {mrn}: {email!r} is not an e-mail address")
+        raise PatientFieldError("email", f"MRN {mrn}: {email[:70]!r} is not an e-mail address")
     return {"mrn": mrn, "name": name, "phone": phone, "email": email}
+
+
+def _control(text: str, allowed: str) -> bool:
+    """NUL, escape sequences and the like: PostgreSQL refuses NUL, and screens and
+    calendars mangle the rest."""
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)

@@ -1,9 +1,14 @@
 """Where the records live: the database URL, the engine, and the schema version.
 
 SQLite gets WAL (readers never wait for a writer), foreign keys, a busy timeout
-(writers queue instead of failing) and a file only its owner can read. Writes on
-SQLite begin with BEGIN IMMEDIATE so that two writers never both read and then
-deadlock on upgrading their lock.
+and a file only its owner can read. Writes on SQLite begin with BEGIN IMMEDIATE so
+that two writers never both read and then deadlock on upgrading their lock.
+
+A writer waits for another at most BUSY_TIMEOUT_MS (SQLite's busy timeout,
+PostgreSQL's lock_timeout), then gets one line saying the records are busy: no
+change holds the lock that long (an import plans before it takes it), so a longer
+wait means something is stuck, and a person should hear so rather than watch a
+frozen screen.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from visitplan.errors import InputError
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = 5_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Execution option that makes an SQLite transaction take the write lock at once.
 WRITE = "visitplan_write"
@@ -192,6 +197,24 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "heads")
 
 
+BUSY = (
+    "the records are busy (another workstation has been saving for "
+    f"{BUSY_TIMEOUT_MS // 1000} s); nothing was changed; try again in a moment"
+)
+
+
 def unreachable(engine: Engine, exc: DBAPIError) -> InputError:
+    if is_busy(exc):
+        return InputError(BUSY)
     first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
     return InputError(f"database {safe(engine.url)} cannot be used: {first}")
+
+
+def is_busy(exc: DBAPIError) -> bool:
+    """A wait for another writer's lock that ran out: SQLite's SQLITE_BUSY ("database
+    is locked"), PostgreSQL's lock_timeout (SQLSTATE 55P03)."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "55P03":
+        return True
+    name = getattr(orig, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(orig)

@@ -156,6 +156,7 @@ class ImportReport:
     patients: int
     enrollments: int
     visits: int
+    already: int = 0  # rows that say only what the records already hold
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,8 @@ class Reminders(_Strict):
     """Alarms on patients' calendar entries, in minutes before the visit."""
 
     minutes_before: tuple[Annotated[int, Field(gt=0)], ...] = (24 * 60, 120)
+    # E-mail reminders to consenting patients (``visitplan notify``): one is enough.
+    email_minutes_before: tuple[Annotated[int, Field(gt=0)], ...] = (24 * 60,)
 
 
 class Clinic(_Strict):
@@ -126,6 +128,8 @@ class Clinic(_Strict):
     timezone: str = "UTC"
     address: str = ""
     email: str = Field(default="", description="the ORGANIZER of exported calendars")
+    phone: str = Field(default="", description="how patients reach the clinic (in e-mails)")
+    bring: str = Field(default="", description="what patients bring to a visit (in e-mails)")
     uid_domain: str = Field(
         default="visitplan.invalid",
         description="the part after '@' in calendar UIDs; set it to a domain the clinic owns",

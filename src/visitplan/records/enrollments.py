@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select, update
 
 from visitplan.domain.engine import Plan
 from visitplan.errors import InputError
-from visitplan.records import audit
+from visitplan.records import audit, outbox
 from visitplan.records.courses import CourseBuilding
 from visitplan.records.desk_base import STALE, DeskBase
 from visitplan.records.reading import (
@@ -78,6 +78,7 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
                     "visits": len(result.visits),
                 },
             )
+            outbox.visits_changed(c, self, (), now, enrollment_ids=[enrollment_id])
             return self._detail(c, enrollment_id, result.warnings)
 
     def enrollment(self, enrollment_id: int) -> EnrollmentView:
@@ -142,6 +143,7 @@ class EnrollmentRecords(DeskBase, CourseBuilding):
                     action="cancelled",
                     mrn=row.mrn,
                 )
+            outbox.visits_changed(c, self, [v.id for v in open_visits], now)
             return self._detail(c, enrollment_id, ())
 
     def _enrollment(self, c: Connection, enrollment_id: int) -> EnrollmentView:

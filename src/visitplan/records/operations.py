@@ -23,6 +23,7 @@ from visitplan.domain.clinic import Clinic
 from visitplan.records import audit, store
 from visitplan.records.desk_base import STALE, WRITE_LOCK
 from visitplan.records.enrollments import DEFAULT_TIME, EnrollmentRecords
+from visitplan.records.messages import MessageRecords
 from visitplan.records.patients import PatientRecords, check_patient
 from visitplan.records.reading import AUDIT, history_entry
 from visitplan.records.views import HistoryEntry, ImportReport, VisitChange
@@ -53,7 +54,7 @@ def open_desk(
     return Desk(engine, clinic, catalog, user or audit.os_user(), clock=clock)
 
 
-class Desk(PatientRecords, EnrollmentRecords, VisitRecords):
+class Desk(PatientRecords, EnrollmentRecords, VisitRecords, MessageRecords):
     """The records of one clinic, and the operations staff perform on them."""
 
     # -- visits: changing -------------------------------------------------------

@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from visitplan.errors import InputError
-from visitplan.records import audit, summaries
+from visitplan.records import audit, outbox, summaries
 from visitplan.records.desk_base import STALE, DeskBase
 from visitplan.records.reading import ENROLLMENTS, PATIENTS, patient_search, patient_view
 from visitplan.records.views import CourseProgress, PatientMatch, PatientView
+
+NOTIFY_CHOICES = ("email", "none")  # how the patient agreed to be told of their visits
 
 
 class PatientRecords(DeskBase):
@@ -25,9 +27,11 @@ class PatientRecords(DeskBase):
         email: str | None = None,
         notes: str = "",
         *,
+        notify: str = "none",
         dry_run: bool = False,
     ) -> PatientView:
-        fields = check_patient(mrn, name, phone, email)
+        """``notify``: 'email' once the patient agreed to invitations and reminders."""
+        fields = check_patient(mrn, name, phone, email, notify)
         with self.write(dry_run=dry_run) as c:
             if c.execute(select(PATIENTS.c.id).where(PATIENTS.c.mrn == fields["mrn"])).first():
                 raise InputError(f"MRN {fields['mrn']!r} already exists")
@@ -65,10 +69,14 @@ class PatientRecords(DeskBase):
         phone: str | None = None,
         email: str | None = None,
         notes: str | None = None,
+        notify: str | None = None,
         expected_revision: int | None = None,
         dry_run: bool = False,
     ) -> PatientView:
-        """Change the given fields (None: unchanged; "" clears phone or e-mail)."""
+        """Change the given fields (None: unchanged; "" clears phone or e-mail).
+
+        A change of ``notify`` or of the e-mail address of a consenting patient makes
+        the outbox owe them what it now should (the course again, at a new address)."""
         with self.write(dry_run=dry_run) as c:
             row = self._patient_row(c, mrn)
             fields = check_patient(
@@ -76,12 +84,14 @@ class PatientRecords(DeskBase):
                 row.name if name is None else name,
                 row.phone if phone is None else phone,
                 row.email if email is None else email,
+                row.notify if notify is None else notify,
             )
             wanted = {
                 "name": fields["name"],
                 "phone": fields["phone"],
                 "email": fields["email"],
                 "notes": row.notes if notes is None else notes,
+                "notify": fields["notify"],
             }
             changes = {k: v for k, v in wanted.items() if getattr(row, k) != v}
             if not changes:
@@ -106,6 +116,8 @@ class PatientRecords(DeskBase):
                 before={k: getattr(row, k) for k in changes},
                 after=changes,
             )
+            if {"notify", "email"} & changes.keys():
+                outbox.visits_changed(c, self, (), now, patient_ids=[row.id])
             return self._patient(c, mrn)
 
     def patient(self, mrn: str) -> PatientView:
@@ -147,8 +159,12 @@ class PatientRecords(DeskBase):
         return patient_view(row, int(n))
 
 
-def check_patient(mrn: str, name: str, phone: str | None, email: str | None) -> dict[str, Any]:
-    """Trimmed patient fields, or one line saying which is wrong."""
+def check_patient(
+    mrn: str, name: str, phone: str | None, email: str | None, notify: str | None = "none"
+) -> dict[str, Any]:
+    """Trimmed patient fields, or one line saying which is wrong.
+
+    ``notify`` is the patient's consent to e-mail: 'email' or 'none' (empty: none)."""
     mrn, name = mrn.strip(), " ".join(name.split())
     if not mrn or len(mrn) > 64 or any(ch.isspace() for ch in mrn):
         raise InputError(f"MRN {mrn!r}: must be 1 to 64 characters without spaces")
@@ -158,4 +174,9 @@ def check_patient(mrn: str, name: str, phone: str | None, email: str | None) -> 
     email = (email or "").strip() or None
     if email is not None and ("@" not in email or " " in email):
         raise InputError(f"MRN {mrn}: {email!r} is not an e-mail address")
-    return {"mrn": mrn, "name": name, "phone": phone, "email": email}
+    notify = (notify or "").strip().lower() or "none"
+    if notify not in NOTIFY_CHOICES:
+        raise InputError(f"MRN {mrn}: notify {notify!r} is not one of {', '.join(NOTIFY_CHOICES)}")
+    if notify == "email" and email is None:
+        raise InputError(f"MRN {mrn}: notify email needs the patient's e-mail address")
+    return {"mrn": mrn, "name": name, "phone": phone, "email": email, "notify": notify}

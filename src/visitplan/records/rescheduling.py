@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select, update
 from visitplan.domain.engine import plan
 from visitplan.domain.protocol import Offset, Protocol, Window, dependents
 from visitplan.errors import InputError
+from visitplan.records import outbox
 from visitplan.records.reading import PATIENTS, VISITS, from_utc, to_utc, visit_query
 from visitplan.records.views import SETTLED, VisitChange
 
@@ -55,6 +56,7 @@ def complete(
             mrn=row.mrn,
         )
         moved = _cascade(desk, c, row, actual, now) if actual.date() != old_day else []
+        outbox.visits_changed(c, desk, [visit_id, *moved], now)
         return _result(desk, c, visit_id, moved, ())
 
 
@@ -98,6 +100,7 @@ def move(
         desk.change_visit(c, row, seen, changes, now, action="moved", mrn=row.mrn)
         old_day = from_utc(row.start_at, tz).date()
         moved = _cascade(desk, c, row, begin, now) if begin.date() != old_day else []
+        outbox.visits_changed(c, desk, [visit_id, *moved], now)
         return _result(desk, c, visit_id, moved, warnings)
 
 
@@ -116,6 +119,7 @@ def miss(desk: Desk, visit_id: int, expected: int | None, dry_run: bool) -> Visi
                 no_shows=PATIENTS.c.no_shows + 1, revision=PATIENTS.c.revision + 1, updated_at=now
             )
         )
+        outbox.visits_changed(c, desk, [visit_id], now)
         return _result(desk, c, visit_id, [], ())
 
 
@@ -132,6 +136,7 @@ def cancel(desk: Desk, visit_id: int, expected: int | None, dry_run: bool) -> Vi
             action="cancelled",
             mrn=row.mrn,
         )
+        outbox.visits_changed(c, desk, [visit_id], desk._stamp())
         return _result(desk, c, visit_id, [], ())
 
 

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "serve",
     "feeds",
     "publish",
+    "notify",
 )
 
 

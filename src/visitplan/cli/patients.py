@@ -14,6 +14,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--name", required=True)
     add.add_argument("--phone")
     add.add_argument("--email")
+    add.add_argument(
+        "--notify",
+        choices=("email", "none"),
+        default="none",
+        help="email: the patient agreed to invitations and reminders by e-mail (default none)",
+    )
     add.add_argument("--json", action="store_true", help="print one JSON object")
     add.set_defaults(run=run_add)
     listing = actions.add_parser("list", parents=[common], help="every patient, by MRN")
@@ -34,14 +40,19 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    import sys
+
     from visitplan.records.presenting import desk_from_args, dump, patient_document
 
     with desk_from_args(args) as desk:
-        patient = desk.add_patient(args.mrn, args.name, args.phone, args.email)
+        patient = desk.add_patient(args.mrn, args.name, args.phone, args.email, notify=args.notify)
+        no_sender = not desk.clinic.email
     if args.json:
         dump(patient_document(patient))
     else:
         print(f"patient {patient.mrn} added")
+    if patient.notify == "email" and no_sender:
+        print("! the clinic file has no email: nothing is sent until it has one", file=sys.stderr)
     return 0
 
 
@@ -77,6 +88,8 @@ def run_show(args: argparse.Namespace) -> int:
     for label, value in (("phone", patient.phone), ("e-mail", patient.email)):
         if value:
             print(f"  {label}: {value}")
+    consent = "invitations and reminders" if patient.notify == "email" else "none"
+    print(f"  e-mail messages: {consent}")
     print(f"  no-shows: {patient.no_shows}")
     for e in courses:
         newer = f" (version {e.current_version} now exists)" if e.newer_version_available else ""

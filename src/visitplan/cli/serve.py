@@ -35,6 +35,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         metavar="S",
         help="how often the database is asked for changes and revoked feeds (default 1)",
     )
+    parser.add_argument(
+        "--notify",
+        nargs="?",
+        type=float,
+        const=30.0,
+        metavar="SECONDS",
+        help="also send the e-mail outbox (as `visitplan notify send`) every SECONDS (30)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -45,12 +53,14 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from visitplan.errors import InputError
+    from visitplan.sync.mail import SenderBeside
     from visitplan.sync.server import loopback_socket, make_feed_app, uvicorn_server
     from visitplan.sync.source import DeskFeedSource, open_desk_from
 
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: not a port number (0 to 65535)")
     desk = open_desk_from(args.db, args.clinic, args.protocols, args.user)
+    notifier = SenderBeside(desk, args.notify)
     source = DeskFeedSource(desk, dt.timedelta(minutes=args.refresh_minutes))
     app = make_feed_app(
         source,
@@ -77,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     try:
-        uvicorn_server(app).run(sockets=[sock])
+        with notifier:
+            uvicorn_server(app).run(sockets=[sock])
     finally:
         sock.close()
         desk.close()

@@ -76,9 +76,9 @@ def valid_address(text: str) -> bool:
 def render(c: Any, desk: DeskBase, row: Any, now: dt.datetime) -> Letter | Skip | Refusal:
     """Outbox row ``row`` as it would go at ``now`` (naive UTC)."""
     found = c.execute(
-        visit_query().add_columns(PATIENTS.c.email, PATIENTS.c.notify).where(
-            VISITS.c.id == row.visit_id
-        )
+        visit_query()
+        .add_columns(PATIENTS.c.email, PATIENTS.c.notify)
+        .where(VISITS.c.id == row.visit_id)
     ).one()
     if found.notify != "email":
         return Skip("the patient no longer agrees to e-mail")
@@ -222,6 +222,6 @@ def require_sender(clinic: Clinic) -> None:
     """The clinic file must say who writes: patients reply to it and trust it."""
     if not clinic.email:
         raise InputError(
-            "the clinic file has no email: set email = \"...\" (the address invitations "
+            'the clinic file has no email: set email = "..." (the address invitations '
             "come from and patients reply to) before sending"
         )

@@ -24,8 +24,8 @@ import re
 import smtplib
 import ssl
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
@@ -354,30 +354,41 @@ def _now(desk: Desk) -> dt.datetime:
     return desk._stamp()
 
 
-@contextmanager
-def sending_beside(desk: Desk, every: float | None) -> Iterator[None]:
+class SenderBeside:
     """`serve --notify`: the outbox sent every ``every`` seconds while the block runs
-    (None: not at all). The settings and the sender lock are checked before it
-    starts, so a mistake is one line at start-up, not a silent thread."""
-    if every is None:
-        yield
-        return
-    if every <= 0:
-        raise InputError(f"--notify {every:g}: seconds between runs must be more than 0")
-    settings = smtp_settings()
-    require_sender(desk.clinic)
-    with outbox.sender_lock(desk):
-        stop = threading.Event()
+    (None: not at all). The settings are checked when it is made, before the server
+    starts, so a mistake is one line, not a silent thread; the block holds the
+    sender lock."""
+
+    def __init__(self, desk: Desk, every: float | None) -> None:
+        self.desk, self.every = desk, every
+        self._stack = ExitStack()
+        self._stop = threading.Event()
+        self._settings: SmtpSettings | None = None
+        if every is None:
+            return
+        if not every > 0:
+            raise InputError(f"--notify {every:g}: the seconds between runs must be more than 0")
+        self._settings = smtp_settings()
+        require_sender(desk.clinic)
+
+    def __enter__(self) -> Self:
+        if self._settings is None or self.every is None:
+            return self
+        self._stack.enter_context(outbox.sender_lock(self.desk))
         worker = threading.Thread(
-            target=_keep_sending, args=(desk, settings, stop, every), daemon=True,
+            target=_keep_sending,
+            args=(self.desk, self._settings, self._stop, self.every),
+            daemon=True,
             name="visitplan-notify",
-        )  # fmt: skip
+        )
         worker.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            worker.join(timeout=60)
+        self._stack.callback(worker.join, 60)
+        self._stack.callback(self._stop.set)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stack.close()
 
 
 def _keep_sending(desk: Desk, settings: SmtpSettings, stop: threading.Event, every: float) -> None:

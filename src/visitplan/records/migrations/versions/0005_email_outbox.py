@@ -18,9 +18,7 @@ depends_on = None
 def upgrade() -> None:
     # Every patient stored before consent was asked for is written to by no one.
     with op.batch_alter_table("patients") as batch:
-        batch.add_column(
-            sa.Column("notify", sa.String(10), nullable=False, server_default="none")
-        )
+        batch.add_column(sa.Column("notify", sa.String(10), nullable=False, server_default="none"))
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer, primary_key=True),

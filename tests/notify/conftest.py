@@ -22,9 +22,7 @@ class SmtpServer:
     def __init__(self, port: int | None = None, **options: object) -> None:
         self.inbox = Inbox()
         self.port = port or free_port()
-        self._controller = Controller(
-            self.inbox, hostname="127.0.0.1", port=self.port, **options
-        )
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **options)
 
     @property
     def url(self) -> str:

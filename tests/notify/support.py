@@ -82,7 +82,7 @@ class Inbox:
     data_delay: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_EHLO(  # noqa: N802 (aiosmtpd's hook names)
+    async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
     ) -> list[str]:
         with self._lock:
@@ -90,7 +90,7 @@ class Inbox:
         session.host_name = hostname
         return responses
 
-    async def handle_RCPT(  # noqa: N802
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         if address in self.refuse:
@@ -98,7 +98,7 @@ class Inbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         # Kept before the answer: a sender killed while it waits for the 250 has
         # delivered this one as far as the server is concerned.
         with self._lock:

@@ -24,8 +24,9 @@ from visitplan.domain.clinic import parse_clinic
 from visitplan.domain.ical import CalendarVisit, ExportOptions, Patient, build_calendar
 from visitplan.domain.invitations import (
     Envelope,
-    itip_calendar,
     invitation,
+    itip_calendar,
+    message_bytes,
     message_id,
     reminder,
 )
@@ -61,8 +62,16 @@ def parsed(raw: bytes):  # type: ignore[no-untyped-def]
 
 
 def test_a_request_is_imip_with_the_visits_uid_sequence_organizer_and_attendee() -> None:
-    raw = invitation(VISIT, CLINIC, "REQUEST", envelope(VISIT, "request")).as_bytes()
+    raw = message_bytes(invitation(VISIT, CLINIC, "REQUEST", envelope(VISIT, "request")))
+    assert (
+        b"\r\nSubject: Appointment: Treatment visit at Example Clinic, Mon 7 Dec 2026, 08:00\r\n"
+        in raw
+    )
     message = parsed(raw)
+    assert (
+        message["Subject"]
+        == "Appointment: Treatment visit at Example Clinic, Mon 7 Dec 2026, 08:00"
+    )
     assert message["From"].addresses[0].addr_spec == "desk@clinic.example"
     assert str(message["To"]) == TO  # the address alone: no name beside it
     assert message["Message-ID"] == f"<request.2.{VISIT.uid}>"
@@ -88,7 +97,9 @@ def test_a_request_is_imip_with_the_visits_uid_sequence_organizer_and_attendee()
 
 def test_a_cancel_carries_status_cancelled_and_no_alarm() -> None:
     cancelled = dataclasses.replace(VISIT, cancelled=True, sequence=3)
-    message = parsed(invitation(cancelled, CLINIC, "CANCEL", envelope(cancelled, "cancel")).as_bytes())
+    message = parsed(
+        invitation(cancelled, CLINIC, "CANCEL", envelope(cancelled, "cancel")).as_bytes()
+    )
     method, data = calendar_part(message)
     assert method == "CANCEL"
     event = the_event(data)
@@ -104,7 +115,8 @@ def test_the_itip_check_can_fail() -> None:
     cal = itip_calendar(VISIT, CLINIC, "REQUEST", TO)
     del cal.walk("VEVENT")[0]["ORGANIZER"]
     problems = itip_problems(cal.to_ical())
-    assert problems and "ORGANIZER" in problems[0]
+    assert problems
+    assert "ORGANIZER" in problems[0]
 
 
 def test_the_method_must_fit_the_visit() -> None:
@@ -122,17 +134,25 @@ def test_the_calendar_part_is_the_patient_exports_event() -> None:
     ours, theirs = sent.walk("VEVENT")[0], exported.walk("VEVENT")[0]
     for key in ("UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "DESCRIPTION", "LOCATION"):
         assert ours[key].to_ical() == theirs[key].to_ical(), key
-    assert [a.to_ical() for a in ours.walk("VALARM")] == [a.to_ical() for a in theirs.walk("VALARM")]
+    assert [a.to_ical() for a in ours.walk("VALARM")] == [
+        a.to_ical() for a in theirs.walk("VALARM")
+    ]
 
 
-def test_the_text_says_what_when_with_the_clinics_weekday_where_what_to_bring_whom_to_call() -> None:
-    text = text_part(parsed(invitation(VISIT, CLINIC, "REQUEST", envelope(VISIT, "request")).as_bytes()))
+def test_the_text_says_what_when_with_the_clinics_weekday_where_what_to_bring_whom_to_call() -> (
+    None
+):
+    text = text_part(
+        parsed(invitation(VISIT, CLINIC, "REQUEST", envelope(VISIT, "request")).as_bytes())
+    )
     assert "Monday 7 December 2026, 08:00 to 08:45 (clinic time, Asia/Seoul)" in text
     assert "Sunday" not in text
-    assert "Session 1 of 6" in text and "Prolotherapy session." in text  # the patient's own
+    assert "Session 1 of 6" in text
+    assert "Prolotherapy session." in text
     assert "Where: Example Clinic, 1 Example-ro, Seoul" in text
     assert "Bring: Your ID card" in text
-    assert "+82 2 0000 0000" in text and "desk@clinic.example" in text
+    assert "+82 2 0000 0000" in text
+    assert "desk@clinic.example" in text
     # Staff words and the patient's name stay out of it.
     for staff_only in ("piriformis", "Alex", "M-1001", "Ultrasound-guided"):
         assert staff_only not in text
@@ -140,7 +160,10 @@ def test_the_text_says_what_when_with_the_clinics_weekday_where_what_to_bring_wh
 
 def test_a_changed_visit_says_so_and_a_reminder_is_plain_text() -> None:
     changed = invitation(VISIT, CLINIC, "REQUEST", envelope(VISIT, "request"), changed=True)
-    assert changed["Subject"] == "Changed: Treatment visit at Example Clinic, now Mon 7 Dec 2026, 08:00"
+    assert (
+        changed["Subject"]
+        == "Changed: Treatment visit at Example Clinic, now Mon 7 Dec 2026, 08:00"
+    )
     note = parsed(reminder(VISIT, CLINIC, envelope(VISIT, "reminder-1440")).as_bytes())
     assert note["Subject"] == "Reminder: Treatment visit at Example Clinic, Mon 7 Dec 2026, 08:00"
     assert note.get_content_type() == "text/plain"
@@ -157,7 +180,10 @@ def test_the_same_state_gives_the_same_message_id_and_bytes() -> None:
         for what in ("request", "cancel", "reminder-1440")
     }
     assert len(ids) == 6
-    assert message_id("no-domain", 0, "request", "clinic.example") == "<request.0.no-domain@clinic.example>"
+    assert (
+        message_id("no-domain", 0, "request", "clinic.example")
+        == "<request.0.no-domain@clinic.example>"
+    )
 
 
 words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40)

@@ -198,7 +198,8 @@ def test_what_was_sent_is_not_kept_and_what_is_in_flight_is(mail_desk: Desk) -> 
     assert outbox.in_flight(mail_desk) == []
     with mail_desk.engine.connect() as c:
         kept = dict(c.execute(select(OUTBOX.c.id, OUTBOX.c.content)).all())
-    assert kept[claimed[0].id] is None and kept[claimed[1].id] is None
+    assert kept[claimed[0].id] is None
+    assert kept[claimed[1].id] is None
 
 
 def test_temporary_failures_back_off_then_give_up(mail_desk: Desk, clock: Clock) -> None:
@@ -211,10 +212,13 @@ def test_temporary_failures_back_off_then_give_up(mail_desk: Desk, clock: Clock)
     later = now + dt.timedelta(days=3)
     # The rest went out meanwhile; the deferred one is claimed again when due.
     again = [m for m in outbox.claim(mail_desk, later, 100).messages if m.id == first.id]
-    assert again and again[0].message_id == first.message_id
+    assert again
+    assert again[0].message_id == first.message_id
     assert outbox.deferred(mail_desk, first.id, later, "451 4.3.0 still") is None
     (failed,) = [m for m in mail_desk.failed_messages() if m.id == first.id]
-    assert failed.attempts == 2 and failed.error is not None and "gave up" in failed.error
+    assert failed.attempts == 2
+    assert failed.error is not None
+    assert "gave up" in failed.error
 
 
 def test_failed_messages_stay_on_the_worklist_until_a_later_one_replaces_them(
@@ -240,7 +244,8 @@ def test_a_row_that_no_longer_applies_is_skipped_with_why(mail_desk: Desk, clock
     claimed = outbox.claim(mail_desk, to_utc(clock.now), 100)
     assert claimed.messages == []
     (skipped,) = mail_desk.outbox_messages(status="skipped")
-    assert skipped.visit_id == visits[0].id and skipped.error == "the visit has begun"
+    assert skipped.visit_id == visits[0].id
+    assert skipped.error == "the visit has begun"
 
 
 def test_a_preview_renders_without_sending_or_keeping(mail_desk: Desk) -> None:
@@ -255,8 +260,11 @@ def test_a_preview_renders_without_sending_or_keeping(mail_desk: Desk) -> None:
 
 
 def test_one_sender_at_a_time(mail_desk: Desk) -> None:
-    with outbox.sender_lock(mail_desk):
-        with pytest.raises(InputError, match="another sender is running"), outbox.sender_lock(mail_desk):
-            pass
+    with (
+        outbox.sender_lock(mail_desk),
+        pytest.raises(InputError, match="another sender is running"),
+        outbox.sender_lock(mail_desk),
+    ):
+        pass
     with outbox.sender_lock(mail_desk):
         pass  # free again once the first let go

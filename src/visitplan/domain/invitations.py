@@ -127,6 +127,14 @@ def invitation(
     return message
 
 
+def message_bytes(message: EmailMessage) -> bytes:
+    """The message as it goes to the server: CRLF, and each header on one line up to
+    RFC 5322's 998 octets. (Folded at 78, a long subject moves whole onto a
+    continuation line, which Python's own parser then reads with a leading space.)
+    Bodies were encoded when they were set, at 76 characters a line."""
+    return message.as_bytes(policy=SMTP.clone(max_line_length=998))
+
+
 def reminder(visit: CalendarVisit, clinic: Clinic, envelope: Envelope) -> EmailMessage:
     """A plain e-mail before the visit (the calendar already holds the event)."""
     event = _patient_event(visit, clinic)

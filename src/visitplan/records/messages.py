@@ -17,7 +17,14 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, or_, select
 
 from visitplan.domain.clinic import Clinic
-from visitplan.domain.invitations import Envelope, Method, invitation, message_id, reminder
+from visitplan.domain.invitations import (
+    Envelope,
+    Method,
+    invitation,
+    message_bytes,
+    message_id,
+    reminder,
+)
 from visitplan.errors import InputError
 from visitplan.exporting import from_view
 from visitplan.records.desk_base import DeskBase
@@ -114,7 +121,7 @@ def render(c: Any, desk: DeskBase, row: Any, now: dt.datetime) -> Letter | Skip 
         identity,
         str(message["Subject"]),
         view.sequence,
-        message.as_bytes(),
+        message_bytes(message),
     )
 
 
@@ -128,7 +135,7 @@ def _changed(c: Any, row: Any) -> bool:
         OUTBOX.c.kind == "request",
         OUTBOX.c.status.in_(("sending", "sent")),
     )
-    return c.execute(select(exists(earlier))).scalar_one() is True
+    return bool(c.execute(select(exists(earlier))).scalar_one())
 
 
 def _message_query() -> Select[Any]:

@@ -95,6 +95,13 @@ def smtp_settings(
             "like smtp://desk@mail.example:587 (STARTTLS) or smtps://desk@mail.example"
         )
     where = "VISITPLAN_SMTP_URL"
+    authority = text.partition("://")[2].partition("/")[0]
+    if ":" in authority.rpartition("@")[0]:
+        # Looked for before parsing: a URL too broken to parse may still hold one.
+        raise InputError(
+            f"{where}: a password in the URL is refused (process lists and logs show URLs); "
+            "put it in VISITPLAN_SMTP_PASSWORD or a password file"
+        )
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -103,11 +110,6 @@ def smtp_settings(
         raise InputError(f"{where}: not a URL like smtp://user@host:587 ({exc})") from None
     if parts.scheme not in ("smtp", "smtps"):
         raise InputError(f"{where}: {parts.scheme or 'no'} scheme; use smtp:// or smtps://")
-    if parts.password is not None:
-        raise InputError(
-            f"{where}: a password in the URL is refused (process lists and logs show URLs); "
-            "put it in VISITPLAN_SMTP_PASSWORD or a password file"
-        )
     if not host:
         raise InputError(f"{where}: no host, as in smtp://user@host:587")
     if parts.path not in ("", "/") or parts.query or parts.fragment:

@@ -268,3 +268,20 @@ def test_one_sender_at_a_time(mail_desk: Desk) -> None:
         pass
     with outbox.sender_lock(mail_desk):
         pass  # free again once the first let go
+
+
+def test_the_clinic_file_sets_when_reminders_go(db_url: str, catalog: object, clock: Clock) -> None:
+    from tests.notify.support import MAIL_CLINIC
+    from visitplan.catalog import ProtocolCatalog
+    from visitplan.domain.clinic import parse_clinic
+    from visitplan.records.operations import open_desk
+
+    text = MAIL_CLINIC.replace("[hours]", "[reminders]\nemail_minutes_before = [2880, 60]\n[hours]")
+    clinic = parse_clinic(text, "clinic.toml")
+    assert isinstance(catalog, ProtocolCatalog)
+    with open_desk(db_url, clinic, catalog, "tester", clock=clock) as desk:
+        first = consenting(desk)[0]
+        due = sorted(
+            m.due_at for m in pending(desk) if m.visit_id == first.id and m.kind == "reminder"
+        )
+    assert due == [first.start - dt.timedelta(days=2), first.start - dt.timedelta(hours=1)]

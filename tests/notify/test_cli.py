@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.notify.support import PATIENT, next_monday
-from tests.support.cli import assert_one_line_error, run_visitplan
+from tests.support.cli import Result, assert_one_line_error, run_visitplan
 from visitplan.errors import InputError
 from visitplan.sync.mail import smtp_settings
 
@@ -20,6 +20,13 @@ MRN, NAME, EMAIL = PATIENT
 @pytest.fixture
 def common(tmp_path: Path, mail_clinic_file: Path) -> list[str]:
     return ["--db", f"sqlite:///{tmp_path / 'records.sqlite3'}", "--clinic", str(mail_clinic_file)]
+
+
+def add_consenting(common: list[str], home: dict[str, str]) -> Result:
+    return run_visitplan(
+        "patient", "add", MRN, "--name", NAME, "--email", EMAIL, "--notify", "email",
+        *common, env=home,
+    )  # fmt: skip
 
 
 def test_consent_is_recorded_shown_and_refused_without_an_address(
@@ -32,19 +39,7 @@ def test_consent_is_recorded_shown_and_refused_without_an_address(
     assert_one_line_error(refused, "notify email needs the patient's e-mail address")
     odd = run_visitplan("patient", "add", MRN, "--name", NAME, "--notify", "sms", *common, env=home)
     assert_one_line_error(odd, "--notify", "invalid choice")
-    added = run_visitplan(
-        "patient",
-        "add",
-        MRN,
-        "--name",
-        NAME,
-        "--email",
-        EMAIL,
-        "--notify",
-        "email",
-        *common,
-        env=home,
-    )
+    added = add_consenting(common, home)
     assert added.status == 0, added.err
     shown = run_visitplan("patient", "show", MRN, *common, env=home)
     assert "e-mail messages: invitations and reminders" in shown.out
@@ -62,19 +57,7 @@ def test_consent_is_recorded_shown_and_refused_without_an_address(
 
 def test_the_outbox_listed_and_previewed(common: list[str], visitplan_home: dict[str, str]) -> None:
     home = visitplan_home
-    run_visitplan(
-        "patient",
-        "add",
-        MRN,
-        "--name",
-        NAME,
-        "--email",
-        EMAIL,
-        "--notify",
-        "email",
-        *common,
-        env=home,
-    )
+    add_consenting(common, home)
     start = next_monday().isoformat()
     enrolled = run_visitplan(
         "enroll", MRN, "dextrose-prolotherapy", "--start", start, *common, env=home

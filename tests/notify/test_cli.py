@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tests.notify.support import PATIENT, next_monday
 from tests.support.cli import Result, assert_one_line_error, run_visitplan
 from visitplan.errors import InputError
+from visitplan.records.patients import check_patient
 from visitplan.sync.mail import smtp_settings
 
 MRN, NAME, EMAIL = PATIENT
@@ -169,3 +170,21 @@ def test_a_password_in_the_url_is_always_refused_and_never_repeated(user: str, t
     with pytest.raises(InputError, match="password in the URL is refused") as refused:
         smtp_settings({"VISITPLAN_SMTP_URL": f"smtp://{user}:{password}@mail.example:587"})
     assert "Zq9" not in refused.value.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=12), st.one_of(st.none(), st.just(EMAIL)))
+def test_any_consent_value_as_typed_is_email_none_or_one_line(text: str, email: str | None) -> None:
+    """What the CLI's choices, a form or a CSV cell may hand the Desk."""
+    try:
+        fields = check_patient(MRN, NAME, None, email, text)
+    except InputError as exc:
+        refused = exc.message
+    else:
+        refused = ""
+    if refused:
+        assert "\n" not in refused
+        assert refused.startswith(f"MRN {MRN}: notify ")
+        return
+    assert fields["notify"] == (text.strip().lower() or "none")
+    assert fields["notify"] == "none" or fields["email"] == EMAIL

@@ -83,7 +83,7 @@ def test_starttls_and_a_login_with_the_password_from_a_file(
             "notify", "send", *records, "--password-file", str(wrong),
             env=_env(visitplan_home, certificate[0], url),
         )  # fmt: skip
-        assert_one_line_error(refused, "refused the login of desk (535)")
+        assert_one_line_error(refused, "refused the login (535)")
         assert server.inbox.messages() == []
         done = run_visitplan(
             "notify", "send", *records,

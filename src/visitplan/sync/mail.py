@@ -175,7 +175,8 @@ class SmtpSession:
         except smtplib.SMTPAuthenticationError as exc:
             self.close()
             raise SmtpUnavailable(
-                f"the SMTP server {s.where} refused the login of {s.user} ({exc.smtp_code})"
+                f"the SMTP server {s.where} refused the login ({exc.smtp_code}); check the "
+                "user in VISITPLAN_SMTP_URL and the password"
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()

@@ -38,6 +38,7 @@ window = {window}
 
 def booked(day: dt.date, start: str, end: str) -> Booking:
     """A booking in UTC (the test clinics' zone) from "HH:MM" to "HH:MM"."""
+
     def at(hm: str) -> dt.datetime:
         return dt.datetime.combine(day, dt.time.fromisoformat(hm), tzinfo=UTC)
 

@@ -45,6 +45,7 @@ def server(
     with serving(command, log) as (_process, base):
         yield base, log
 
+
 def assert_kept_as_hash_and_listed(desk: Desk, token: str, common: list[str]) -> None:
     """The database holds the token's hash only; `feed list` shows the feed, not the token."""
     with desk.engine.connect() as connection:

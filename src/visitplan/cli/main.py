@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "serve",
     "feeds",
     "publish",
+    "notify",
 )
 
 
@@ -95,6 +96,9 @@ def environment_help() -> str:
         ),
         ("VISITPLAN_FEED_BASE_URL", "feed create: where `visitplan serve` is reached"),
         ("VISITPLAN_CALDAV_PASSWORD", "publish: the CalDAV password without --password-file"),
+        ("VISITPLAN_SMTP_URL", "notify: the mail server, e.g. smtp://user@host:587"),
+        ("VISITPLAN_SMTP_PASSWORD", "notify: the mail server's password"),
+        ("VISITPLAN_SMTP_PASSWORD_FILE", "notify: a file whose first line is that password"),
         ("VISITPLAN_DEBUG", "set to 1 to see the traceback of an internal error"),
     )
     width = max(len(name) for name, _ in rows) + 2

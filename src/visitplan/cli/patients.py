@@ -16,6 +16,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--name", required=True)
     add.add_argument("--phone")
     add.add_argument("--email")
+    add.add_argument(
+        "--notify",
+        choices=("email", "none"),
+        default="none",
+        help="email: the patient agreed to invitations and reminders by e-mail (default none)",
+    )
     add.add_argument("--json", action="store_true", help="print one JSON object")
     add.set_defaults(run=run_add)
     edit = actions.add_parser(
@@ -26,6 +32,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     edit.add_argument("--phone", help="the new phone number ('' removes it)")
     edit.add_argument("--email", help="the new e-mail address ('' removes it)")
     edit.add_argument("--notes", help="the new notes (replacing the old ones)")
+    edit.add_argument(
+        "--notify",
+        choices=("email", "none"),
+        help="email: the patient agreed to invitations and reminders; none: they withdrew it",
+    )
     edit.add_argument(
         "--if-revision",
         type=positive_int,
@@ -52,14 +63,19 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    import sys
+
     from visitplan.records.presenting import desk_from_args, dump, patient_document
 
     with desk_from_args(args) as desk:
-        patient = desk.add_patient(args.mrn, args.name, args.phone, args.email)
+        patient = desk.add_patient(args.mrn, args.name, args.phone, args.email, notify=args.notify)
+        no_sender = not desk.clinic.email
     if args.json:
         dump(patient_document(patient))
     else:
         print(f"patient {patient.mrn} added")
+    if patient.notify == "email" and no_sender:
+        print("! the clinic has no email: nothing is sent until it has one", file=sys.stderr)
     return 0
 
 
@@ -67,9 +83,11 @@ def run_edit(args: argparse.Namespace) -> int:
     from visitplan.errors import InputError
     from visitplan.records.presenting import desk_from_args, dump, patient_document
 
-    changes = {k: getattr(args, k) for k in ("name", "phone", "email", "notes")}
+    changes = {k: getattr(args, k) for k in ("name", "phone", "email", "notes", "notify")}
     if all(v is None for v in changes.values()):
-        raise InputError("patient edit: say what to change (--name, --phone, --email, --notes)")
+        raise InputError(
+            "patient edit: say what to change (--name, --phone, --email, --notes, --notify)"
+        )
     with desk_from_args(args) as desk:
         before = desk.patient(args.mrn)
         patient = desk.update_patient(args.mrn, **changes, expected_revision=args.if_revision)
@@ -114,6 +132,8 @@ def run_show(args: argparse.Namespace) -> int:
     for label, value in (("phone", patient.phone), ("e-mail", patient.email)):
         if value:
             print(f"  {label}: {value}")
+    consent = "invitations and reminders" if patient.notify == "email" else "none"
+    print(f"  e-mail messages: {consent}")
     print(f"  no-shows: {patient.no_shows}")
     for e in courses:
         newer = f" (version {e.current_version} now exists)" if e.newer_version_available else ""

@@ -52,6 +52,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="seconds a client has for a request's headers, from connecting or from the "
         "previous response (default 10)",
     )
+    parser.add_argument(
+        "--notify",
+        nargs="?",
+        type=float,
+        const=30.0,
+        metavar="SECONDS",
+        help="also send the e-mail outbox (as `visitplan notify send`) every SECONDS (30)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -62,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from visitplan.errors import InputError
+    from visitplan.sync.mail import SenderBeside
     from visitplan.sync.server import (
         ServerLimits,
         loopback_socket,
@@ -78,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     raise_descriptor_limit()
     limits = ServerLimits(max_connections=args.max_connections, header_seconds=args.header_timeout)
     desk = open_desk_from(args.db, args.clinic, args.protocols, args.user)
+    notifier = SenderBeside(desk, args.notify)
     source = DeskFeedSource(desk, dt.timedelta(minutes=args.refresh_minutes))
     app = make_feed_app(
         source,
@@ -104,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     try:
-        uvicorn_server(app, limits=limits).run(sockets=[sock])
+        with notifier:
+            uvicorn_server(app, limits=limits).run(sockets=[sock])
     finally:
         sock.close()
         desk.close()

@@ -139,6 +139,11 @@ class Reminders(_Strict):
         tuple[Annotated[int, Field(gt=0, le=limits.MAX_REMINDER_MINUTES)], ...],
         Field(max_length=limits.MAX_REMINDERS),
     ] = (24 * 60, 120)
+    # E-mail reminders to consenting patients (``visitplan notify``): one is enough.
+    email_minutes_before: Annotated[
+        tuple[Annotated[int, Field(gt=0, le=limits.MAX_REMINDER_MINUTES)], ...],
+        Field(max_length=limits.MAX_REMINDERS),
+    ] = (24 * 60,)
 
 
 def domain_problem(name: str) -> str | None:
@@ -156,6 +161,8 @@ class Clinic(_Strict):
     email: str = Field(
         default="", max_length=254, description="the ORGANIZER of exported calendars"
     )
+    phone: Line = Field(default="", description="how patients reach the clinic (in e-mails)")
+    bring: LongLine = Field(default="", description="what patients bring to a visit (in e-mails)")
     uid_domain: str = Field(
         default="visitplan.invalid",
         max_length=253,

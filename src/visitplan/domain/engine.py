@@ -295,9 +295,7 @@ def _choose_day(
                 f"{b.target}: {why}); booked on {day}, outside the window: a protocol deviation"
             )
             return day, why, (warning,)
-    raise InputError(
-        f"the clinic is not open on any day within {_SEARCH_DAYS} days of {b.target}"
-    )
+    raise InputError(f"the clinic is not open on any day within {_SEARCH_DAYS} days of {b.target}")
 
 
 def _floor_words(b: _Bounds, labels: _Labels) -> str:

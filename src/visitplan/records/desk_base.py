@@ -21,7 +21,7 @@ from visitplan.catalog import ProtocolCatalog
 from visitplan.domain.clinic import Clinic, ClinicCalendar
 from visitplan.domain.deviation import deviation
 from visitplan.errors import InputError
-from visitplan.records import audit, store
+from visitplan.records import audit, outbox, store
 from visitplan.records.clinic_settings import (
     ClinicState,
     clinic_stamp,
@@ -305,6 +305,8 @@ class DeskBase:
             before={k: _shown(k, getattr(row, k), tz) for k in changed},
             after={k: _shown(k, changes[k], tz) for k in changed},
         )
+        # In the same transaction: a patient is told of a saved change, and only of one.
+        outbox.visits_changed(c, self, [row.id], now)
 
     def deviation_of(self, visit: Mapping[str, Any]) -> str | None:
         """The deviation label of a visit row's (or its parameters') time and window."""

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select, update
 
 from visitplan.domain.engine import Plan
 from visitplan.errors import InputError, NeedsOverride
-from visitplan.records import audit
+from visitplan.records import audit, outbox
 from visitplan.records.courses import CourseBuilding
 from visitplan.records.desk_base import STALE, seen_revision
 from visitplan.records.reading import (
@@ -132,6 +132,8 @@ class EnrollmentRecords(CourseBuilding):
                 if past
                 else ()
             )
+            # Visits of a new course are inserted, not changed: the outbox is told here.
+            outbox.visits_changed(c, self, (), now, enrollment_ids=[enrollment_id])
             return self._detail(c, enrollment_id, (*result.warnings, *notes))
 
     def _refuse_second_course(
@@ -196,6 +198,7 @@ class EnrollmentRecords(CourseBuilding):
                     action="cancelled",
                     mrn=row.mrn,
                 )
+            outbox.visits_changed(c, self, [v.id for v in open_visits], now)
             return self._detail(c, enrollment_id, ())
 
     def reinstate(

@@ -39,10 +39,22 @@ def _size(column: ColumnElement[Any]) -> int:
     return kind.length
 
 
-COLUMNS = ("mrn", "name", "phone", "email", "notes", "protocol", "start", "time", "clinician")
+COLUMNS = (
+    "mrn",
+    "name",
+    "phone",
+    "email",
+    "notes",
+    "notify",
+    "protocol",
+    "start",
+    "time",
+    "clinician",
+)
 SHOWN = 50
 LONGEST = {
     **LIMITS,
+    "notify": 5,
     "protocol": _size(SNAPSHOTS.c.protocol_id),
     "start": 10,
     "time": 5,
@@ -362,11 +374,22 @@ class _RowChecker:
         patient = None
         if not bad & {"mrn", "name"}:
             # The cells already refused are left out, so that the rest are still checked.
-            given = {k: "" if k in bad else cell.get(k, "") for k in ("phone", "email", "notes")}
+            given = {
+                k: "" if k in bad else cell.get(k, "")
+                for k in ("phone", "email", "notes", "notify")
+            }
             try:
                 patient = check_patient(
-                    cell["mrn"], cell["name"], given["phone"], given["email"], notes=given["notes"]
+                    cell["mrn"],
+                    cell["name"],
+                    given["phone"],
+                    given["email"],
+                    notes=given["notes"],
+                    notify=given["notify"],
                 )
+                # An empty notify cell says nothing (a new patient is then asked nothing:
+                # 'none'); only a given one is compared with the records.
+                patient["notify"] = patient["notify"] if given["notify"] else ""
             except PatientFieldError as exc:
                 add(number, exc.field, exc.message)
         protocol = start = None
@@ -435,7 +458,7 @@ class _RowChecker:
         else:
             first = self.first_row[row.key]
             given = {**row.patient, "notes": row.notes}
-            for name in ("name", "phone", "email", "notes"):
+            for name in ("name", "phone", "email", "notes", "notify"):
                 if not given[name]:
                     continue
                 if not merged[name]:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, insert, select
 
 from visitplan.errors import InputError
-from visitplan.records import audit
+from visitplan.records import audit, outbox
 from visitplan.records.clinic_settings import CLINIC_ENTITIES
 from visitplan.records.import_file import Batch, Problems, Row, read_file
 from visitplan.records.import_ledger import Ledger, Planned, Stored, TooMany, plan_courses
@@ -298,8 +298,9 @@ def _compare_patient(row: Row, patient: Any, problems: Problems) -> None:
         "phone": patient.phone,
         "email": patient.email,
         "notes": (patient.notes or "").strip() or None,
+        "notify": patient.notify,
     }
-    for name in ("name", "phone", "email", "notes"):
+    for name in ("name", "phone", "email", "notes", "notify"):
         value = given[name] or None
         if value is None or value == stored[name]:
             continue
@@ -438,7 +439,8 @@ class _Rows:
                 patient["mrn"],
                 after={**shown, "source": f"import row {self.batch.first_row[key]}"},
             )
-            row = {"id": 0, **patient, "no_shows": 0, "revision": 1}
+            row = {"id": 0, **patient, "notify": patient["notify"] or "none"}
+            row.update(no_shows=0, revision=1)
             self._patients[key] = (
                 self.patients.values({**row, "created_at": now, "updated_at": now}),
                 self.audit.values(entry),
@@ -466,7 +468,12 @@ def _write(c: Connection, made: _Rows, work: _Work) -> ImportReport:
     course_of = made.visits.at("enrollment_id")
     entity, mrn = made.audit.at("entity_id"), made.audit.at("mrn")
     numbers = made.enrollments.ids(c, len(decision.todo))
+    consenting: list[int] = []
     for row, enrollment_id in zip(decision.todo, numbers, strict=True):
+        stored = copy.patients.get(row.key)
+        notify = stored[0].notify if stored else made.batch.patients[row.key]["notify"]
+        if notify == "email":
+            consenting.append(enrollment_id)
         assert row.protocol is not None
         if row.protocol.id not in snapshots:
             snapshots[row.protocol.id] = made.desk.snapshot_id(c, row.protocol)
@@ -493,6 +500,8 @@ def _write(c: Connection, made: _Rows, work: _Work) -> ImportReport:
     made.enrollments.insert(c, enrollments)
     made.visits.insert(c, visits)
     made.audit.insert(c, entries)
+    # Inserted, not changed: the outbox is told here, for the patients who agreed.
+    outbox.visits_changed(c, made.desk, (), made.now, enrollment_ids=consenting)
     return ImportReport(len(new), len(enrollments), len(visits), decision.already)
 
 

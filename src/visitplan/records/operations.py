@@ -27,6 +27,7 @@ from visitplan.records.clinic_ops import ClinicRecords
 from visitplan.records.clinic_settings import read_state, refuse_other_clinic
 from visitplan.records.desk_base import STALE, WRITE_LOCK
 from visitplan.records.enrollments import DEFAULT_TIME, EnrollmentRecords
+from visitplan.records.messages import MessageRecords
 from visitplan.records.patients import PatientRecords, check_patient
 from visitplan.records.reading import AUDIT, history_entry
 from visitplan.records.views import HistoryEntry, ImportReport, VisitChange
@@ -97,7 +98,7 @@ def open_workstation_desk(
     return open_desk(db, found.clinic, catalog, user, clinic_source=found.source)
 
 
-class Desk(PatientRecords, EnrollmentRecords, VisitRecords, ClinicRecords):
+class Desk(PatientRecords, EnrollmentRecords, VisitRecords, ClinicRecords, MessageRecords):
     """The records of one clinic, and the operations staff perform on them."""
 
     # -- visits: changing -------------------------------------------------------

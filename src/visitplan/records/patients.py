@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from visitplan.domain.limits import MAX_TEXT
 from visitplan.errors import InputError
-from visitplan.records import audit, summaries
+from visitplan.records import audit, outbox, summaries
 from visitplan.records.desk_base import STALE, DeskBase, seen_revision
 from visitplan.records.reading import (
     ENROLLMENTS,
@@ -20,6 +20,8 @@ from visitplan.records.reading import (
     patient_view,
 )
 from visitplan.records.views import CourseProgress, PatientMatch, PatientView
+
+NOTIFY_CHOICES = ("email", "none")  # how the patient agreed to be told of their visits
 
 
 class PatientRecords(DeskBase):
@@ -33,9 +35,11 @@ class PatientRecords(DeskBase):
         email: str | None = None,
         notes: str = "",
         *,
+        notify: str = "none",
         dry_run: bool = False,
     ) -> PatientView:
-        fields = check_patient(mrn, name, phone, email, notes=notes)
+        """``notify``: 'email' once the patient agreed to invitations and reminders."""
+        fields = check_patient(mrn, name, phone, email, notes=notes, notify=notify)
         with self.write(dry_run=dry_run) as c:
             # Under the write lock, so no other workstation adds the same MRN meanwhile.
             same = c.execute(select(PATIENTS.c.mrn).where(mrn_matches(fields["mrn"]))).first()
@@ -76,10 +80,14 @@ class PatientRecords(DeskBase):
         phone: str | None = None,
         email: str | None = None,
         notes: str | None = None,
+        notify: str | None = None,
         expected_revision: int | None = None,
         dry_run: bool = False,
     ) -> PatientView:
-        """Change the given fields (None: unchanged; "" clears phone or e-mail)."""
+        """Change the given fields (None: unchanged; "" clears phone or e-mail).
+
+        A change of ``notify`` or of the e-mail address of a consenting patient makes
+        the outbox owe them what it now should (the course again, at a new address)."""
         with self.write(dry_run=dry_run) as c:
             row = self._patient_row(c, mrn)
             mrn = row.mrn
@@ -89,12 +97,14 @@ class PatientRecords(DeskBase):
                 row.phone if phone is None else phone,
                 row.email if email is None else email,
                 notes=notes,
+                notify=row.notify if notify is None else notify,
             )
             wanted = {
                 "name": fields["name"],
                 "phone": fields["phone"],
                 "email": fields["email"],
                 "notes": row.notes if notes is None else notes,
+                "notify": fields["notify"],
             }
             changes = {k: v for k, v in wanted.items() if getattr(row, k) != v}
             if not changes:
@@ -119,6 +129,8 @@ class PatientRecords(DeskBase):
                 before={k: getattr(row, k) for k in changes},
                 after=changes,
             )
+            if {"notify", "email"} & changes.keys():
+                outbox.visits_changed(c, self, (), now, patient_ids=[row.id])
             return self._patient(c, mrn)
 
     def patient(self, mrn: str) -> PatientView:
@@ -175,10 +187,17 @@ class PatientFieldError(InputError):
 
 
 def check_patient(
-    mrn: str, name: str, phone: str | None, email: str | None, *, notes: str | None = None
+    mrn: str,
+    name: str,
+    phone: str | None,
+    email: str | None,
+    *,
+    notes: str | None = None,
+    notify: str | None = "none",
 ) -> dict[str, Any]:
     """Trimmed patient fields, or one line saying which is wrong (``notes`` is only
-    checked: it is kept as given, and never copied into the audit trail)."""
+    checked: it is kept as given). ``notify`` is the patient's consent to e-mail:
+    'email' or 'none' (empty: none)."""
     mrn, name = mrn.strip(), " ".join(name.split())
     if not mrn or len(mrn) > LIMITS["mrn"] or not mrn.isprintable() or " " in mrn:
         raise PatientFieldError(
@@ -200,7 +219,16 @@ def check_patient(
             raise PatientFieldError(field, f"MRN {mrn}: the {field} holds a control character")
     if email is not None and ("@" not in email or " " in email):
         raise PatientFieldError("email", f"MRN {mrn}: {email[:70]!r} is not an e-mail address")
-    return {"mrn": mrn, "name": name, "phone": phone, "email": email}
+    notify = (notify or "").strip().lower() or "none"
+    if notify not in NOTIFY_CHOICES:
+        raise PatientFieldError(
+            "notify", f"MRN {mrn}: notify {notify[:20]!r} is not one of {', '.join(NOTIFY_CHOICES)}"
+        )
+    if notify == "email" and email is None:
+        raise PatientFieldError(
+            "notify", f"MRN {mrn}: notify email needs the patient's e-mail address"
+        )
+    return {"mrn": mrn, "name": name, "phone": phone, "email": email, "notify": notify}
 
 
 def _control(text: str, allowed: str) -> bool:

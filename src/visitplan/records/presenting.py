@@ -43,6 +43,7 @@ def patient_document(p: PatientView) -> dict[str, Any]:
         "name": p.name,
         "phone": p.phone,
         "email": p.email,
+        "notify": p.notify,
         "notes": p.notes,
         "no_shows": p.no_shows,
         "enrollments": p.enrollments,

@@ -181,6 +181,7 @@ def patient_view(row: Row[Any], enrollments: int) -> PatientView:
         enrollments=enrollments,
         created_at=utc_aware(row.created_at),
         updated_at=utc_aware(row.updated_at),
+        notify=row.notify,
     )
 
 

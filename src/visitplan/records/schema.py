@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -194,4 +195,40 @@ PUBLISHED = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("published_at", DateTime, nullable=False),
     UniqueConstraint("calendar_url", "uid"),
+)
+
+
+# E-mail to patients (Alembic revision "0005"). Consent first: a patient is written
+# to only when staff recorded 'email' here. Appended rather than declared above so
+# that the patients table reads as it did before e-mail existed.
+PATIENTS.append_column(Column("notify", String(10), nullable=False, server_default="none"))
+
+# The outbox: every message a change of the records owes a patient, written in the
+# transaction of that change (``visitplan.records.outbox``). A row is an intent
+# (which visit, which kind of message, due when); the message itself is rendered
+# from the visit as it is when the sender claims the row, and kept in ``content``
+# only while it may be on its way, so a resend after a crash is the same bytes.
+OUTBOX = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("visit_id", Integer, ForeignKey("visits.id"), nullable=False),
+    Column("uid", String(200), nullable=False),  # the visit's, for its Message-IDs
+    Column("kind", String(10), nullable=False),  # request, cancel, reminder
+    Column("sequence", Integer, nullable=False),  # the visit's SEQUENCE it speaks of
+    Column("minutes_before", Integer),  # reminders
+    Column("status", String(12), nullable=False),
+    Column("due_at", DateTime, nullable=False),
+    Column("next_at", DateTime, nullable=False),  # due_at, or the retry after a failure
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("claimed_at", DateTime),
+    Column("sent_at", DateTime),
+    Column("message_id", String(300)),
+    Column("recipient", String(200)),
+    Column("subject", Text),
+    Column("content", LargeBinary),
+    Column("error", Text),
+    Index("ix_outbox_due", "status", "next_at"),
+    Index("ix_outbox_visit", "visit_id", "id"),
 )

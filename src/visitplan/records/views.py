@@ -30,6 +30,7 @@ class PatientView:
     enrollments: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    notify: str = "none"  # 'email': the patient agreed to invitations and reminders
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,3 +174,29 @@ class VisitStamp:
     mrn: str
     patient_revision: int
     patient_updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """One message of the outbox: owed to a patient about one visit, and where it stands.
+
+    ``status``: pending (waiting until ``next_at``), sending (handed to the mail server,
+    not yet confirmed), sent, failed (refused for good: the worklist shows it),
+    superseded (a later change replaced it before it went), skipped (no longer
+    applied when its time came; ``error`` says why). Times are aware UTC.
+    """
+
+    id: int
+    visit_id: int
+    mrn: str
+    kind: str  # request, cancel, reminder
+    status: str
+    sequence: int
+    due_at: dt.datetime
+    next_at: dt.datetime
+    attempts: int
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    subject: str | None
+    message_id: str | None
+    error: str | None

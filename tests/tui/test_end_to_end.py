@@ -114,7 +114,7 @@ def test_go_to_a_date_and_cancel_a_visit_in_the_real_program(
     terminal.keys("g")
     terminal.wait_for("Go to date")
     terminal.keys("C-a", "C-k", "2026-12-14", "Enter")
-    terminal.wait_for("Monday 2026-12-14")
+    terminal.wait_for("Mon 2026-12-14")
     terminal.wait_for("· 3 visits")
     screen = terminal.wait_for("Chloe Test · P-1003")
     assert "○ scheduled" in screen

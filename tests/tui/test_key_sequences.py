@@ -18,9 +18,34 @@ from visitplan.domain.clinic import Clinic
 
 # Every key bound on any screen, plus what people press without thinking.
 SCREEN_KEYS = [
-    "left_square_bracket", "right_square_bracket", "t", "g", "w", "d", "n", "v", "x", "o",
-    "e", "W", "i", "h", "y", "ctrl+n", "ctrl+f", "ctrl+o", "ctrl+s", "pageup", "pagedown",
-    "home", "end", "c", "s", "X", "question_mark", "space",
+    "left_square_bracket",
+    "right_square_bracket",
+    "t",
+    "g",
+    "w",
+    "d",
+    "n",
+    "v",
+    "x",
+    "o",
+    "e",
+    "W",
+    "i",
+    "h",
+    "y",
+    "ctrl+n",
+    "ctrl+f",
+    "ctrl+o",
+    "ctrl+s",
+    "pageup",
+    "pagedown",
+    "home",
+    "end",
+    "c",
+    "s",
+    "X",
+    "question_mark",
+    "space",
 ]
 MOVEMENT = ["escape", "enter", "up", "down", "left", "right", "tab", "shift+tab", "backspace"]
 AREAS = ["f2", "f3", "f4", "f5"]

@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from textual.screen import ModalScreen
+from textual.widgets import Label
 
-from tests.support.tui import TuiClinic, settle
+from tests.support.tui import TuiClinic, screen_text, settle
 from visitplan.catalog import ProtocolCatalog
 from visitplan.domain.clinic import Clinic
+from visitplan.tui.app import VisitplanApp
 
 # Every key bound on any screen, plus what people press without thinking.
 SCREEN_KEYS = [
@@ -54,6 +57,31 @@ KEYS = st.sampled_from(SCREEN_KEYS + MOVEMENT + AREAS + LETTERS)
 SIZES = [(80, 24), (120, 40)]
 
 
+HOMES = {
+    "agenda": "AgendaScreen",
+    "patients": "PatientsScreen",
+    "month": "MonthScreen",
+    "protocols": "ProtocolsScreen",
+}
+
+
+def check_the_screen_on_top(app: VisitplanApp) -> None:
+    """The area's own home is at the bottom of its stack, and the header shows the
+    title of the screen on top (a form or question over a screen keeps that
+    screen's header, and shows its own heading)."""
+    stack = app.screen_stack
+    assert type(stack[0]).__name__ == HOMES[str(app.current_mode)]
+    top = app.screen
+    assert top is stack[-1] and top.is_attached
+    under = next(s for s in reversed(stack) if not isinstance(s, ModalScreen))
+    assert under.title and under.title != app.title
+    text = screen_text(app)
+    assert f"{under.title} — {app.sub_title}" in text.splitlines()[0]
+    if isinstance(top, ModalScreen):
+        heading = top.query_one(".question", Label)
+        assert str(heading.content).split("\n")[0][:20] in " ".join(text.split())
+
+
 def run_keys(clinic: TuiClinic, size: tuple[int, int], keys: list[str]) -> None:
     async def drive() -> None:
         app = clinic.app()
@@ -64,11 +92,7 @@ def run_keys(clinic: TuiClinic, size: tuple[int, int], keys: list[str]) -> None:
             await settle(pilot)
             assert app.is_running
             assert app.return_code is None
-            top = app.screen
-            # The header shows the title of the screen on top (a form keeps the one
-            # of the screen it was opened from, below it).
-            assert app.screen_stack[-1] is top
-            assert top.is_attached
+            check_the_screen_on_top(app)
         # run_test re-raises any exception the app met, with its traceback.
 
     asyncio.run(drive())

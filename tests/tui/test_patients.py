@@ -213,9 +213,9 @@ async def test_timeline_withdraw_history_and_export(tui_clinic: TuiClinic, tmp_p
         lines = [f"{row[1]}: {note}" for row, note in zip(history.rows, history.notes, strict=True)]
         # Newest first, as sentences in the clinic's words and time zone.
         assert lines[:4] == [
+            "12-week review: cancelled by tester",
             "ESWT 3 of 3: cancelled by tester",
             "ESWT 2 of 3: cancelled by tester",
-            "Review: cancelled by tester",
             "Focused shock wave therapy for chronic plantar fasciitis: "
             "withdrawn by tester; its open visits were cancelled",
         ]

@@ -81,7 +81,7 @@ def crash_message(error: BaseException, report: Path | None) -> str:
         else "The crash report could not be written."
     )
     return (
-        f"visitplan stopped after an unexpected error ({type(error).__name__}). Every change "
+        f"stopped after an unexpected error ({type(error).__name__}). Every change "
         f"saved before it is kept; a form that was open was not saved. {where}"
     )
 

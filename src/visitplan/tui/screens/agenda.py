@@ -52,9 +52,7 @@ def monday_of(day: dt.date) -> dt.date:
 class AgendaScreen(VisitActions):
     TITLE = "Agenda"
     BINDINGS = [  # noqa: RUF012
-        Binding(
-            "left_square_bracket", "step(-1)", "Prev", key_display="[", tooltip="Previous day"
-        ),
+        Binding("left_square_bracket", "step(-1)", "Prev", key_display="[", tooltip="Previous day"),
         Binding("right_square_bracket", "step(1)", "Next", key_display="]", tooltip="Next day"),
         Binding("t", "today", "Today"),
         Binding("g", "go_to", "Date", tooltip="Go to a date"),
@@ -125,7 +123,8 @@ class AgendaScreen(VisitActions):
             if ready:
                 self._show(self._wanted(), ready, empty=False)
                 return
-        self._paint_title(first, days, None)
+        if self._shown_for != self._wanted():
+            self._paint_title(first, days, None)  # the count follows with the visits
         self._load(self._wanted())
 
     @work(thread=True, exclusive=True, group="load")

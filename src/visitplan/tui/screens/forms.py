@@ -249,10 +249,14 @@ PRIVACY: list[tuple[str, Privacy]] = [
 ]
 
 
-def suggested_export(mrn: str, audience: str) -> Path:
+def documents() -> Path:
     from platformdirs import user_documents_dir
 
-    return Path(user_documents_dir()) / f"{mrn}-{audience}.ics"
+    return Path(user_documents_dir())
+
+
+def suggested_export(mrn: str, audience: str) -> Path:
+    return documents() / f"{mrn}-{audience}.ics"
 
 
 class ExportScreen(Modal[ExportChoice]):
@@ -288,7 +292,7 @@ class ExportScreen(Modal[ExportChoice]):
         problems = []
         if not path.name:
             problems.append("a file name is needed")
-        elif not path.parent.is_dir():
+        elif not path.parent.is_dir() and path.parent != documents():
             problems.append(f"no folder {path.parent}")
         elif path.is_dir():
             problems.append(f"{path} is a folder; add a file name")
@@ -317,7 +321,9 @@ class ExportScreen(Modal[ExportChoice]):
     def _check(self) -> None:
         choice, problems = self.choice()
         ready = "ctrl+s saves it"
-        if choice is not None and choice.path.exists():
+        if choice is not None and not choice.path.parent.is_dir():
+            ready = f"ctrl+s saves it (and makes your documents folder {choice.path.parent})"
+        elif choice is not None and choice.path.exists():
             ready = f"ctrl+s replaces {choice.path.name} (you will be asked first)"
         self.query_one(Problems).say(problems, ready)
 
@@ -328,6 +334,11 @@ class ExportScreen(Modal[ExportChoice]):
             self.query_one(Problems).say(problems, "")
             return
         if not choice.path.exists():
+            try:
+                choice.path.parent.mkdir(parents=True, exist_ok=True)  # documents only
+            except OSError as exc:
+                self.query_one(Problems).say([f"cannot make {choice.path.parent}: {exc}"], "")
+                return
             self.dismiss(choice)
             return
 
@@ -416,7 +427,7 @@ class MoveScreen(VisitForm):
     heading = "Move"
 
     def extra(self) -> ComposeResult:
-        yield Checkbox(f"{BOOK_ANYWAY} (outside its window or on a closed day)", id="force")
+        yield Checkbox(BOOK_ANYWAY, id="force", tooltip="outside its window or on a closed day")
 
     def options(self) -> tuple[Hashable, ...]:
         return (self.query_one("#force", Checkbox).value,)

@@ -11,6 +11,7 @@ from textual.widgets import Label
 from visitplan.tui.screens.base import Modal
 from visitplan.tui.widgets.row_list import RowList
 
+
 def keys_of(screen: Screen[object]) -> list[tuple[str, str]]:
     """(key, what it does) for every key active on ``screen``, once per action: the
     footer's keys first, in its order, then the ones it never shows (moving about)."""

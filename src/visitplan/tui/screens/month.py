@@ -23,7 +23,7 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # wider terminals get wider days, so that holiday names are not cut.
 _CELL = 9
 _PADDING = 2  # DataTable's cell padding, both sides together
-_LINES = (3, 6)  # lines a day may take: the day, its visits, why it is closed
+_LINES = (3, 4)  # lines a day may take: the day, its visits, why it is closed
 
 
 def cell_size(width: int, height: int, weeks: int) -> tuple[int, int]:
@@ -87,6 +87,8 @@ class MonthScreen(ClinicScreen):
         size = cell_size(event.size.width, event.size.height - 4, len(self.weeks) or 6)
         if size != self.cell:
             self.cell = size
+            if self.drawn:
+                self.wanted = self._day_at(grid.cursor_coordinate)
             grid.clear(columns=True)
             self._add_columns()
             if self.drawn:
@@ -150,18 +152,18 @@ class MonthScreen(ClinicScreen):
         why = self.vp.calendar.closed_because(day)
         count = self.counts.get(day, 0)
         today = day == self.vp.today()
-        lines = [
-            Text(f"{day.day:>2}" + (" today" if today else ""), style="bold" if today else ""),
-            Text(f"{count} visit{'s' if count != 1 else ''}" if count else ""),
-        ]
-        if why is not None and not why.startswith("closed on"):
-            room = height - len(lines)
-            parts = wrap(f"✕ {why}", width)
+        first = f"{day.day:>2}" + (" today" if today else "") + (" ✕" if why else "")
+        lines = [Text(first, style="bold" if today else "")]
+        if count:
+            lines.append(Text(f"{count} visit{'s' if count != 1 else ''}"))
+        if why is not None:
+            holiday = not why.startswith("closed on")
+            parts = wrap(why if holiday else "closed", width)
+            room = max(1, height - len(lines))
             if len(parts) > room:
                 parts = [*parts[: room - 1], " ".join(parts[room - 1 :])]
-            lines += [Text(part, style="italic") for part in parts]
-        elif why is not None:
-            lines.append(Text("✕ closed", style="dim"))
+            style = "italic" if holiday else "dim"
+            lines += [Text(part, style=style) for part in parts]
         for line in lines:
             line.truncate(width, overflow="ellipsis")
         text = Text("\n").join(lines)

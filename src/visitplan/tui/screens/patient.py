@@ -45,7 +45,7 @@ class PatientScreen(VisitActions):
         Binding("escape", "back", "Back"),
         *VISIT_BINDINGS,
         Binding("e", "enroll", "Enroll"),
-        Binding("W", "withdraw", "Withdraw", key_display="shift+w"),
+        Binding("W", "withdraw", "Withdraw", key_display="W"),
         Binding("i", "export", "Export .ics"),
         Binding("h", "history", "History"),
     ]

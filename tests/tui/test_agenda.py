@@ -10,7 +10,13 @@ from textual.widgets import Input
 
 from tests.support.tui import TODAY, TuiClinic, screen_text, settle
 from visitplan.tui.screens.agenda import AgendaScreen
-from visitplan.tui.screens.forms import ConfirmScreen, GoToDateScreen, MoveScreen, Problems
+from visitplan.tui.screens.forms import (
+    ConfirmScreen,
+    DoneScreen,
+    GoToDateScreen,
+    MoveScreen,
+    Problems,
+)
 from visitplan.tui.widgets.row_list import RowList
 
 pytestmark = pytest.mark.anyio
@@ -290,3 +296,105 @@ async def test_the_footer_at_120_columns_is_every_key_in_order(tui_clinic: TuiCl
             "[ Prev ] Next t Today g Date d Done n No-show v Move x Cancel o Patient "
             "w Week c Clinician s Status ? Keys ^q Quit"
         )
+
+
+async def test_clinician_status_and_cancelled_filters(tui_clinic: TuiClinic) -> None:
+    with tui_clinic.desk() as desk:
+        desk.add_patient("P-2001", "Eve Fictional")
+        desk.enroll("P-2001", "eswt-plantar-fasciitis", TODAY, dt.time(16, 0), clinician="Dr Kim")
+        desk.cancel_visit(desk.visits(mrn="P-1003")[1].id)
+    app = tui_clinic.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert [r.split()[1] for r in agenda_rows(app)] == ["P-1001", "P-1002", "P-2001"]
+        assert "Dr Kim" in screen_text(app)  # the clinician column
+        await pilot.press("c")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Everyone" in text
+        assert "Dr Kim" in text
+        assert "Dr Lee" in text
+        await pilot.press("down", "down", "enter")  # Everyone, Dr Kim, Dr Lee
+        await settle(pilot)
+        assert [r.split()[1] for r in agenda_rows(app)] == ["P-1001", "P-1002"]
+        assert "· 2 visits · Dr Lee" in screen_text(app)
+        await pilot.press("X")  # cancelled visits too, dimmed, with the word
+        await settle(pilot)
+        assert agenda_rows(app)[-1] == "14:00 P-1003 ESWT 2 of 3 cancelled"
+        assert "– cancelled" in screen_text(app)
+        assert app.screen.query_one(RowList).dim == {2}
+        await pilot.press("s")  # scheduled only
+        await settle(pilot)
+        assert len(agenda_rows(app)) == 2
+        assert "scheduled only" in screen_text(app)
+        await pilot.press("s", "s", "s")  # completed, missed, cancelled
+        await settle(pilot)
+        assert agenda_rows(app) == ["14:00 P-1003 ESWT 2 of 3 cancelled"]
+        await pilot.press("s")  # every status again
+        await settle(pilot)
+        assert len(agenda_rows(app)) == 3
+        await pilot.press("c", "home", "enter")  # the list opens on Dr Lee; Everyone
+        await settle(pilot)
+        assert len(agenda_rows(app)) == 4
+
+
+async def test_why_a_visit_moved_is_shown_whole_under_it(tui_clinic: TuiClinic) -> None:
+    with tui_clinic.desk() as desk:
+        visit = desk.visits(mrn="P-1002")[0]
+        desk.move_visit(visit.id, dt.datetime(2026, 12, 18, 10, 30), force=True)
+    app = tui_clinic.app(today=dt.date(2026, 12, 18))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = " ".join(screen_text(app).split())
+        # The stored deviation, whole, on a line of its own (80 columns wrap it).
+        assert (
+            "↷ booked as a deviation: Fri 2026-12-18 is outside its window "
+            "Sun 2026-12-13 to Tue 2026-12-15"
+        ) in text
+        assert "⚠ outside its window Sun 2026-12-13 to Tue 2026-12-15" in text
+        assert "✓ completed" not in text
+
+
+async def test_the_move_form_warns_of_a_visit_that_ends_after_closing(
+    tui_clinic: TuiClinic,
+) -> None:
+    """The records check the visit's end: a 45-minute session at 17:30 in a clinic
+    that closes at 18:00 is booked with a warning, shown before saving."""
+    app = tui_clinic.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")  # Ada's Session 1 of 6, 45 minutes
+        await settle(pilot)
+        app.screen.query_one("#time", Input).value = "17:30"
+        await settle(pilot)
+        assert problems(app) == (
+            "✓ ctrl+s books it for Mon 2026-12-14 17:30; "
+            "⚠ 17:30 on Mon 2026-12-14 is outside opening hours (09:00-18:00)"
+        )
+        app.screen.query_one("#time", Input).value = "17:15"
+        await settle(pilot)
+        assert problems(app) == "✓ ctrl+s books it for Mon 2026-12-14 17:15"
+        app.screen.query_one("#time", Input).value = "17:30"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, AgendaScreen)
+        assert "⚠ 17:30 on Mon 2026-12-14 is outside opening hours" in screen_text(app)
+
+
+async def test_done_in_the_future_is_refused_before_saving(tui_clinic: TuiClinic) -> None:
+    app = tui_clinic.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert problems(app) == "✓ ctrl+s records it as done at Mon 2026-12-14 09:00"
+        app.screen.query_one("#time", Input).value = "23:00"  # it is 18:00 now
+        await settle(pilot)
+        assert problems(app) == (
+            "✗ Session 1 of 6 for Ada Example: Mon 2026-12-14 23:00 is in the future"
+        )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DoneScreen)
+    with tui_clinic.desk() as desk:
+        assert desk.visits(mrn="P-1001")[0].status == "scheduled"

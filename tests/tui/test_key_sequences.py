@@ -72,9 +72,11 @@ def check_the_screen_on_top(app: VisitplanApp) -> None:
     stack = app.screen_stack
     assert type(stack[0]).__name__ == HOMES[str(app.current_mode)]
     top = app.screen
-    assert top is stack[-1] and top.is_attached
+    assert top is stack[-1]
+    assert top.is_attached
     under = next(s for s in reversed(stack) if not isinstance(s, ModalScreen))
-    assert under.title and under.title != app.title
+    assert under.title
+    assert under.title != app.title
     text = screen_text(app)
     assert f"{under.title} — {app.sub_title}" in text.splitlines()[0]
     if isinstance(top, ModalScreen):

@@ -224,8 +224,10 @@ async def test_timeline_withdraw_history_and_export(tui_clinic: TuiClinic, tmp_p
         assert history.rows[-1][0] == "Mon 2026-12-14 18:00"  # Seoul time, not UTC
         assert "Patient record: added by tester" in lines
         text = " ".join(lines)
-        assert "Chloe" not in text and "010-0000" not in text  # names stay off the history
-        assert "start_at" not in text and "T14:00" not in text  # no field names, no ISO
+        assert "Chloe" not in text  # names and contact details stay off the history
+        assert "010-0000" not in text
+        assert "start_at" not in text  # no field names, no ISO times
+        assert "T14:00" not in text
     with tui_clinic.desk() as desk:
         assert desk.enrollments("P-1003")[0].status == "withdrawn"
 

@@ -127,12 +127,16 @@ async def test_an_unexpected_error_writes_a_report_without_patient_data(
 
     monkeypatch.setattr(PatientScreen, "action_export", broken)
     app = tui_clinic.app()
-    with pytest.raises(ValueError, match="cannot export"):  # run_test re-raises it
+
+    async def export_from_chloes_screen() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             app.open_patient("P-1003")
             await settle(pilot)
             await pilot.press("i")
             await settle(pilot)
+
+    with pytest.raises(ValueError, match="cannot export"):  # run_test re-raises it
+        await export_from_chloes_screen()
     assert app.return_code == 1
     assert app.crash_report is not None
     assert app.crash_report.parent == tmp_path / "state" / "visitplan"

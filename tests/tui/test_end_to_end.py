@@ -4,6 +4,7 @@ screen out, and the database checked afterwards."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,9 @@ class Terminal:
 
     def __init__(self, socket: Path) -> None:
         self.socket = socket
+        # Where a shell around the program writes its exit status (tmux's own
+        # #{pane_dead_status} is not always filled in when the pane dies).
+        self.status_file = socket.with_name("exit-status")
 
     def tmux(self, *args: str) -> str:
         done = subprocess.run(
@@ -40,9 +44,17 @@ class Terminal:
 
     def start(self, command: list[str], env: dict[str, str]) -> None:
         exports = [f"{k}={v}" for k, v in env.items()]
-        self.tmux(
-            "new-session", "-d", "-x", "80", "-y", "24", "-s", "vp", "env", "-i", *exports, *command
-        )
+        wrapped = [
+            "sh",
+            "-c",
+            f'"$@"; echo $? > {shlex.quote(str(self.status_file))}',
+            "sh",
+            "env",
+            "-i",
+            *exports,
+            *command,
+        ]
+        self.tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "vp", *wrapped)
         self.tmux("set-option", "-t", "vp", "remain-on-exit", "on")
 
     def screen(self) -> str:
@@ -69,14 +81,13 @@ class Terminal:
         missing = f"{text!r}" + (f" without {gone!r}" if gone else "")
         raise AssertionError(f"{missing} did not appear; the screen was:\n{screen}")
 
-    def exit_status(self, timeout: float = 5) -> int:
-        """The program's exit status, once tmux has it (just after the pane dies)."""
+    def exit_status(self, timeout: float = 10) -> int:
+        """The program's exit status, once it has exited."""
         deadline = time.monotonic() + timeout
-        while True:
-            status = self.tmux("display-message", "-p", "-t", "vp", "#{pane_dead_status}")
-            if status.strip() or time.monotonic() > deadline:
-                return int(status.strip())
+        while not self.status_file.exists() or not self.status_file.read_text().strip():
+            assert time.monotonic() < deadline, "the program did not exit"
             time.sleep(0.05)
+        return int(self.status_file.read_text())
 
     def exited(self, timeout: float = 10) -> bool:
         deadline = time.monotonic() + timeout

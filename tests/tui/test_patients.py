@@ -216,8 +216,7 @@ async def test_timeline_withdraw_history_and_export(tui_clinic: TuiClinic, tmp_p
             "12-week review: cancelled by tester",
             "ESWT 3 of 3: cancelled by tester",
             "ESWT 2 of 3: cancelled by tester",
-            "Focused shock wave therapy for chronic plantar fasciitis: "
-            "withdrawn by tester; its open visits were cancelled",
+            "Course eswt-plantar-fasciitis: withdrawn by tester; its open visits were cancelled",
         ]
         assert "ESWT 1 of 3: done at Mon 2026-12-07 14:00, recorded by tester" in lines
         assert any(": enrolled by tester, starting Mon 2026-12-07 at 14:00" in x for x in lines)

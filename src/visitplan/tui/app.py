@@ -35,8 +35,8 @@ class VisitplanApp(App[None]):
         Binding("f4", "area('month')", "Month"),
         Binding("f5", "area('protocols')", "Protocols"),
         Binding("question_mark", "keys", "Keys", key_display="?"),
-        # F1 too: in a search field, ? is a character like any other.
-        Binding("f1", "keys", "Keys", show=False),
+        # F1 too: in a field, ? is a character like any other (the footer then shows F1).
+        Binding("f1", "keys", "Keys"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 

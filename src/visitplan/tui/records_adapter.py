@@ -163,7 +163,7 @@ class RecordsData:
 
         entries = self.desk.history(mrn)
         labels = {str(v.id): v.label for v in self.desk.visits(mrn=mrn)}
-        titles = {str(e.id): e.protocol_title for e in self.desk.enrollments(mrn)}
+        titles = {str(e.id): f"Course {e.protocol_id}" for e in self.desk.enrollments(mrn)}
         tz = self.desk.calendar.zone
         return [history_row(entry, tz, labels, titles) for entry in entries]
 

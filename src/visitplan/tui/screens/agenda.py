@@ -19,7 +19,7 @@ from visitplan.tui.screens.base import deliver
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
-from visitplan.tui.widgets.visits import visit_detail, visit_note, visit_status
+from visitplan.tui.widgets.visits import visit_note, visit_status
 from visitplan.tui.wording import day_text
 
 EMPTY_DATABASE = (
@@ -88,7 +88,7 @@ class AgendaScreen(VisitActions):
         yield Static(id="agenda-title", markup=False)
         yield RowList(COLUMNS, optional=OPTIONAL, id="agenda")
         yield Static(id="agenda-empty", markup=False)
-        yield Static(id="agenda-detail", markup=False)
+        yield Static(id="agenda-detail", classes="visit-detail", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -207,15 +207,6 @@ class AgendaScreen(VisitActions):
         note.display = bool(hint)
         self._describe()
         self._read_neighbours(wanted)
-
-    def _describe(self) -> None:
-        visit = self.current_visit()
-        detail = self.query_one("#agenda-detail", Static)
-        detail.update(visit_detail(visit) if visit is not None else "")
-        detail.display = visit is not None
-
-    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
-        self._describe()
 
     def current_visit(self) -> VisitView | None:
         cursor = self.query_one(RowList).cursor

@@ -15,7 +15,7 @@ from visitplan.tui.screens.forms import ConfirmScreen
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
-from visitplan.tui.widgets.visits import visit_detail, visit_note, visit_status
+from visitplan.tui.widgets.visits import visit_note, visit_status
 from visitplan.tui.wording import day_text, moment_text, window_text
 
 COLUMNS = ("Visit", "Scheduled", "Status", "Window")
@@ -62,7 +62,7 @@ class PatientScreen(VisitActions):
         yield Header()
         yield Static(id="patient-card", markup=False)
         yield RowList(COLUMNS, optional=OPTIONAL, id="timeline")
-        yield Static(id="patient-detail", markup=False)
+        yield Static(id="patient-detail", classes="visit-detail", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -118,15 +118,6 @@ class PatientScreen(VisitActions):
                 self.lines.append((enrollment, visit))
         cursor = self._first_open_visit() if first_load else timeline.cursor
         timeline.set_rows(cells, cursor, notes=notes, dim=dim)
-        self._describe()
-
-    def _describe(self) -> None:
-        visit = self.current_visit()
-        detail = self.query_one("#patient-detail", Static)
-        detail.update(visit_detail(visit) if visit is not None else "")
-        detail.display = visit is not None
-
-    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
         self._describe()
 
     def _first_open_visit(self) -> int:

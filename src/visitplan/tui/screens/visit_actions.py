@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
+from textual.widgets import Static
 
 from visitplan.records.views import VisitView
 from visitplan.tui.screens.base import ClinicScreen
+from visitplan.tui.widgets.row_list import RowList
+from visitplan.tui.widgets.visits import visit_detail
 from visitplan.tui.wording import visit_name
 
 if TYPE_CHECKING:
@@ -27,6 +30,16 @@ class VisitActions(ClinicScreen):
 
     def current_visit(self) -> VisitView | None:
         raise NotImplementedError
+
+    def _describe(self) -> None:
+        """The highlighted visit in full, on the line under the list (``.visit-detail``)."""
+        visit = self.current_visit()
+        detail = self.query_one(".visit-detail", Static)
+        detail.update(visit_detail(visit) if visit is not None else "")
+        detail.display = visit is not None
+
+    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        self._describe()
 
     def _open_visit(self, verb: str) -> VisitView | None:
         # Whether the visit can be changed so is for the records to say: each form

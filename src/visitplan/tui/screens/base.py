@@ -85,7 +85,10 @@ class ClinicScreen(Screen[None]):
         """Re-read only when someone (here or at another workstation) changed something."""
         version = self.vp.data.version()
         seen, self._seen_version = self._seen_version, version
-        if seen is not None and version != seen:
+        # The first poll re-reads too: a change made between this screen's first
+        # read and that poll would otherwise never be seen. (Unchanged, the read
+        # is the one remembered for this data version: no query.)
+        if version != seen:
             deliver(self, self.reload)
 
     def reload(self) -> None:

@@ -83,8 +83,8 @@ def bench_terminal(url: str, clinic_file: Path, folder: Path, runs: int) -> None
         "TERM=xterm-256color",
     ]
     paints, keys = [], []
-    day = f"{AGENDA_DAY:%A %Y-%m-%d}"
-    following = f"{AGENDA_DAY + dt.timedelta(days=1):%A %Y-%m-%d}"
+    day = f"{AGENDA_DAY:%a %Y-%m-%d}"
+    following = f"{AGENDA_DAY + dt.timedelta(days=1):%a %Y-%m-%d}"
     for n in range(runs):
         tmux = Tmux(folder / f"tmux-{n}.sock")
         command = visitplan("tui", "--today", AGENDA_DAY.isoformat())

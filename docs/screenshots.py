@@ -28,6 +28,7 @@ from visitplan.tui.app import make_app  # noqa: E402
 from visitplan.tui.records_adapter import RecordsData  # noqa: E402
 from visitplan.tui.screens.enroll import EnrollScreen  # noqa: E402
 
+SMALL = (80, 24)  # the smallest terminal the TUI is made for
 SIZE = (110, 30)
 # More synthetic people, so the week has a clinic's worth of visits.
 MORE = (
@@ -62,11 +63,19 @@ async def shoot(url: str) -> None:
     catalog = ProtocolCatalog(protocol_dirs(env={}))
     desk = open_desk(url, clinic, catalog, "docs", clock=lambda: NOW)
     app = make_app(RecordsData(desk), clinic, catalog, today=TODAY, refresh_seconds=3600)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("w")
+    async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
         app.save_screenshot("tui-agenda.svg", str(HERE))
+    desk.close()
+    desk = open_desk(url, clinic, catalog, "docs", clock=lambda: NOW)
+    app = make_app(RecordsData(desk), clinic, catalog, today=TODAY, refresh_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_patient("DEMO-002")
+        await settle(pilot)
+        app.save_screenshot("tui-patient.svg", str(HERE))
+        await pilot.press("escape")
+        await settle(pilot)
         app.push_screen(EnrollScreen(mrn="DEMO-006", protocol_id="dextrose-prolotherapy"))
         await settle(pilot)
         for field in app.screen.query("Input"):
@@ -90,8 +99,12 @@ def main() -> None:
             # A no-show this morning: the agenda marks it and the step stays owed.
             missed = next(v for v in desk.agenda(TODAY) if v.mrn == "P-1005")
             desk.miss_visit(missed.id)
+            # A session booked late by hand: the ones after it move along.
+            late = [v for v in desk.visits(mrn="DEMO-002") if v.status == "scheduled"][0]
+            desk.move_visit(late.id, late.start.add(days=2), force=True)
         asyncio.run(shoot(url))
-    print(f"wrote {HERE / 'tui-agenda.svg'} and {HERE / 'tui-enroll-preview.svg'}")
+    names = ("tui-agenda.svg", "tui-patient.svg", "tui-enroll-preview.svg")
+    print("wrote " + ", ".join(str(HERE / name) for name in names))
 
 
 if __name__ == "__main__":

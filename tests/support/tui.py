@@ -122,3 +122,25 @@ async def settle(pilot: Pilot[Any]) -> None:
 def anyio_backend() -> str:
     """Pilot tests run on asyncio, like the app itself."""
     return "asyncio"
+
+
+def build_demo_db(path: Path, clinic: Clinic, catalog: ProtocolCatalog) -> None:
+    """`visitplan demo`'s clinic, as a new user first sees it, around TODAY."""
+    from visitplan.records.demo import fill
+
+    with open_test_desk(path, clinic, catalog) as desk:
+        fill(desk)
+
+
+@pytest.fixture(scope="session")
+def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo database for the session; tests copy it before changing anything."""
+    from tests.support.clinics import SEOUL_CLINIC
+    from visitplan.catalog import protocol_dirs
+    from visitplan.domain.clinic import parse_clinic
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    build_demo_db(
+        path, parse_clinic(SEOUL_CLINIC, "seoul.toml"), ProtocolCatalog(protocol_dirs(env={}))
+    )
+    return path

@@ -10,7 +10,13 @@ from textual.widgets import Input
 
 from tests.support.tui import TODAY, TuiClinic, screen_text, settle
 from visitplan.tui.screens.agenda import AgendaScreen
-from visitplan.tui.screens.forms import ConfirmScreen, GoToDateScreen, MoveScreen, Problems
+from visitplan.tui.screens.forms import (
+    ConfirmScreen,
+    DoneScreen,
+    GoToDateScreen,
+    MoveScreen,
+    Problems,
+)
 from visitplan.tui.widgets.row_list import RowList
 
 pytestmark = pytest.mark.anyio
@@ -43,7 +49,7 @@ async def test_home_is_todays_agenda_in_time_order(tui_clinic: TuiClinic) -> Non
             "14:00 P-1003 ESWT 2 of 3 scheduled",
         ]
         text = screen_text(app)
-        assert "Monday 2026-12-14 · today · 3 visits" in text
+        assert "Mon 2026-12-14 · today · 3 visits" in text
         assert "○ scheduled" in text  # a symbol with the word, not colour alone
 
 
@@ -53,7 +59,7 @@ async def test_next_previous_today_and_go_to_date(tui_clinic: TuiClinic) -> None
         await settle(pilot)
         await pilot.press("left_square_bracket")
         await settle(pilot)
-        assert "Sunday 2026-12-13 · closed: closed on Sundays" in screen_text(app)
+        assert "Sun 2026-12-13 · closed: closed on Sundays" in screen_text(app)
         await pilot.press("t", "g")
         await settle(pilot)
         field = app.screen.query_one(Input)
@@ -79,8 +85,8 @@ async def test_week_view_lists_the_whole_week_with_its_days(tui_clinic: TuiClini
         await pilot.press("w")
         await settle(pilot)
         text = screen_text(app)
-        assert "Week of Mon 2026-12-14 to Sun 12-20" in text
-        assert "Mon 14" in text
+        assert "Week of Mon 2026-12-14 to Sun 2026-12-20" in text
+        assert "Mon 2026-12-14  09:00" in text
         await pilot.press("right_square_bracket")
         await settle(pilot)
         assert len(agenda_rows(app)) == 2  # P-1002 and P-1003 the week after
@@ -161,11 +167,16 @@ async def test_move_outside_the_window_is_refused_inline_and_nothing_changes(
         await settle(pilot)
         app.screen.query_one("#date", Input).value = "2026-12-24"
         await settle(pilot)
-        assert "outside the visit's window" in problems(app)
+        # The records' own check, in the form's words: no option names, no visit ids.
+        assert problems(app) == (
+            "✗ Thu 2026-12-24 is outside its window Sun 2026-12-13 to Tue 2026-12-15: "
+            "tick 'Book anyway as a deviation' to book it anyway"
+        )
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, MoveScreen)  # still open, with the refusal in it
-        assert problems(app).startswith("✗")
+        assert problems(app).startswith("✗ Thu 2026-12-24 is outside its window")
+        assert "--" not in problems(app)
     with tui_clinic.desk() as desk:
         first = desk.visits(mrn="P-1002")[0]
         assert (first.start.date(), first.revision) == (TODAY, 1)
@@ -240,35 +251,150 @@ async def test_the_day_read_ahead_is_on_the_first_screen_without_asking_again(
     asked: list[dt.date] = []
     agenda = data.agenda
 
-    def counted(first: dt.date, days: int) -> Sequence[VisitView]:
+    def counted(
+        first: dt.date, days: int, clinician: str | None = None, cancelled: bool = False
+    ) -> Sequence[VisitView]:
         asked.append(first)
-        return agenda(first, days)
+        return agenda(first, days, clinician, cancelled)
 
     monkeypatch.setattr(data, "agenda", counted)
     app = make_app(data, tui_clinic.clinic, tui_clinic.catalog, today=TODAY, refresh_seconds=3600)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
-            assert "Monday 2026-12-14 · today · 3 visits" in screen_text(app)
+            assert "Mon 2026-12-14 · today · 3 visits" in screen_text(app)
             assert TODAY not in asked  # only the days either side were read
             assert asked
     finally:
         desk.close()
 
 
-async def test_the_footer_is_rebuilt_only_when_its_keys_change(tui_clinic: TuiClinic) -> None:
-    from visitplan.tui.widgets.footer import Footer
-
+async def test_the_footer_fits_quit_and_the_keys_list_at_80_columns(tui_clinic: TuiClinic) -> None:
     app = tui_clinic.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        footer = app.screen.query_one(Footer)
-        keys = list(footer.children)
-        assert len(keys) > 5
-        app.screen.refresh_bindings()  # as a focus change does, with the same keys
+        footer = screen_text(app).splitlines()[-1]
+        assert footer.rstrip().endswith("? Keys ^q Quit")
+        assert "[ Prev ] Next t Today" in footer
+        await pilot.press("question_mark")
         await settle(pilot)
-        assert list(footer.children) == keys
-        await pilot.press("f4")
+        text = screen_text(app)
+        # Every key of the agenda, the ones the footer had no room for too.
+        for key, what in [("X", "Show cancelled"), ("f4", "Month"), ("c", "clinician")]:
+            assert any(key in line and what in line for line in text.splitlines()), (key, text)
+        await pilot.press("escape", "f4")
         await settle(pilot)
-        month_keys = [str(key.render()) for key in app.screen.query_one(Footer).children]
-        assert any("Prev month" in key for key in month_keys)
+        assert "Prev month" in screen_text(app).splitlines()[-1]
+
+
+async def test_the_footer_at_120_columns_is_every_key_in_order(tui_clinic: TuiClinic) -> None:
+    app = tui_clinic.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1].strip()
+        assert footer == (
+            "[ Prev ] Next t Today g Date d Done n No-show v Move x Cancel o Patient "
+            "w Week c Clinician s Status ? Keys ^q Quit"
+        )
+
+
+async def test_clinician_status_and_cancelled_filters(tui_clinic: TuiClinic) -> None:
+    with tui_clinic.desk() as desk:
+        desk.add_patient("P-2001", "Eve Fictional")
+        desk.enroll("P-2001", "eswt-plantar-fasciitis", TODAY, dt.time(16, 0), clinician="Dr Kim")
+        desk.cancel_visit(desk.visits(mrn="P-1003")[1].id)
+    app = tui_clinic.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert [r.split()[1] for r in agenda_rows(app)] == ["P-1001", "P-1002", "P-2001"]
+        assert "Dr Kim" in screen_text(app)  # the clinician column
+        await pilot.press("c")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Everyone" in text
+        assert "Dr Kim" in text
+        assert "Dr Lee" in text
+        await pilot.press("down", "down", "enter")  # Everyone, Dr Kim, Dr Lee
+        await settle(pilot)
+        assert [r.split()[1] for r in agenda_rows(app)] == ["P-1001", "P-1002"]
+        assert "· 2 visits · Dr Lee" in screen_text(app)
+        await pilot.press("X")  # cancelled visits too, dimmed, with the word
+        await settle(pilot)
+        assert agenda_rows(app)[-1] == "14:00 P-1003 ESWT 2 of 3 cancelled"
+        assert "– cancelled" in screen_text(app)
+        assert app.screen.query_one(RowList).dim == {2}
+        await pilot.press("s")  # scheduled only
+        await settle(pilot)
+        assert len(agenda_rows(app)) == 2
+        assert "scheduled only" in screen_text(app)
+        await pilot.press("s", "s", "s")  # completed, missed, cancelled
+        await settle(pilot)
+        assert agenda_rows(app) == ["14:00 P-1003 ESWT 2 of 3 cancelled"]
+        await pilot.press("s")  # every status again
+        await settle(pilot)
+        assert len(agenda_rows(app)) == 3
+        await pilot.press("c", "home", "enter")  # the list opens on Dr Lee; Everyone
+        await settle(pilot)
+        assert len(agenda_rows(app)) == 4
+
+
+async def test_why_a_visit_moved_is_shown_whole_under_it(tui_clinic: TuiClinic) -> None:
+    with tui_clinic.desk() as desk:
+        visit = desk.visits(mrn="P-1002")[0]
+        desk.move_visit(visit.id, dt.datetime(2026, 12, 18, 10, 30), force=True)
+    app = tui_clinic.app(today=dt.date(2026, 12, 18))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = " ".join(screen_text(app).split())
+        # The stored deviation, whole, on a line of its own (80 columns wrap it).
+        assert (
+            "↷ booked as a deviation: Fri 2026-12-18 is outside its window "
+            "Sun 2026-12-13 to Tue 2026-12-15"
+        ) in text
+        assert "⚠ outside its window Sun 2026-12-13 to Tue 2026-12-15" in text
+        assert "✓ completed" not in text
+
+
+async def test_the_move_form_warns_of_a_visit_that_ends_after_closing(
+    tui_clinic: TuiClinic,
+) -> None:
+    """The records check the visit's end: a 45-minute session at 17:30 in a clinic
+    that closes at 18:00 is booked with a warning, shown before saving."""
+    app = tui_clinic.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")  # Ada's Session 1 of 6, 45 minutes
+        await settle(pilot)
+        app.screen.query_one("#time", Input).value = "17:30"
+        await settle(pilot)
+        assert problems(app) == (
+            "✓ ctrl+s books it for Mon 2026-12-14 17:30; "
+            "⚠ 17:30 on Mon 2026-12-14 is outside opening hours (09:00-18:00)"
+        )
+        app.screen.query_one("#time", Input).value = "17:15"
+        await settle(pilot)
+        assert problems(app) == "✓ ctrl+s books it for Mon 2026-12-14 17:15"
+        app.screen.query_one("#time", Input).value = "17:30"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, AgendaScreen)
+        assert "⚠ 17:30 on Mon 2026-12-14 is outside opening hours" in screen_text(app)
+
+
+async def test_done_in_the_future_is_refused_before_saving(tui_clinic: TuiClinic) -> None:
+    app = tui_clinic.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert problems(app) == "✓ ctrl+s records it as done at Mon 2026-12-14 09:00"
+        app.screen.query_one("#time", Input).value = "23:00"  # it is 18:00 now
+        await settle(pilot)
+        assert problems(app) == (
+            "✗ Session 1 of 6 for Ada Example: Mon 2026-12-14 23:00 is in the future"
+        )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DoneScreen)
+    with tui_clinic.desk() as desk:
+        assert desk.visits(mrn="P-1001")[0].status == "scheduled"

@@ -28,13 +28,14 @@ async def test_month_counts_visits_and_names_closed_days(tui_clinic: TuiClinic) 
         assert screen.counts[dt.date(2026, 12, 14)] == 3
         assert "December 2026" in screen_text(app)
         detail = str(screen.query_one("#day-detail").content)  # type: ignore[attr-defined]
-        assert detail == "Monday 2026-12-14: open; 3 visits"
+        assert detail == "Mon 2026-12-14: open; 3 visits"
         # Down one week and across to Friday: Christmas Day, named.
         await pilot.press("down", "right", "right", "right", "right")
         await settle(pilot)
         detail = str(screen.query_one("#day-detail").content)  # type: ignore[attr-defined]
-        assert detail == "Friday 2026-12-25: closed: Christmas Day; 0 visits"
-        assert "✕ Christ…" in screen_text(app)
+        assert detail == "Fri 2026-12-25: closed: Christmas Day; 0 visits"
+        assert "25 ✕" in screen_text(app)  # the holiday named in the cell, wrapped
+        assert "Christmas" in screen_text(app)
         await pilot.press("right_square_bracket")
         await settle(pilot)
         assert "January 2027" in screen_text(app)

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Select
 from tests.support.tui import TuiClinic, screen_text, settle
 from visitplan.tui.app import VisitplanApp
 from visitplan.tui.screens.enroll import EnrollScreen
-from visitplan.tui.screens.forms import AddPatientScreen, ExportScreen, Problems
+from visitplan.tui.screens.forms import AddPatientScreen, ConfirmScreen, ExportScreen, Problems
 from visitplan.tui.screens.history import HistoryScreen
 from visitplan.tui.screens.patient import PatientScreen
 from visitplan.tui.screens.patients import PatientsScreen
@@ -87,9 +87,10 @@ async def test_add_patient_checks_as_you_type_and_refuses_a_duplicate(
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert isinstance(app.screen, AddPatientScreen)
-        await pilot.press(*"P-1001")
+        await pilot.press(*"P-1001", "tab", *"Ada Again")
         await settle(pilot)
-        assert "already a patient" in str(app.screen.query_one(Problems).content)
+        # The records' own refusal, from the dry run of adding her.
+        assert str(app.screen.query_one(Problems).content) == "✗ MRN 'P-1001' already exists"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, AddPatientScreen)  # nothing saved, still open
@@ -126,13 +127,13 @@ async def test_enroll_previews_the_course_and_saves_it(tui_clinic: TuiClinic) ->
         app.screen.query_one("#time", Input).value = "09:00"
         await settle(pilot)
         dates = table_column(app, "#preview", 1)
-        notes = table_column(app, "#preview", 4)
+        notes = app.screen.query_one("#preview", RowList).notes
         assert len(dates) == 7
         assert dates[0] == "Fri 2026-12-11"
         # Session 2 falls on Christmas Day: the engine moves it (the weekend after
         # is closed too) and says why.
         assert dates[1] == "Thu 2026-12-24"
-        assert "↷ moved from Fri 12-25: Christmas Day" in notes[1]
+        assert "↷ moved from Fri 2026-12-25: Christmas Day" in notes[1]
         # An impossible date is shown inline and keeps the last good preview.
         app.screen.query_one("#start", Input).value = "2026-13-01"
         await settle(pilot)
@@ -162,7 +163,7 @@ async def test_enroll_preview_shows_capacity_conflicts(tui_clinic: TuiClinic) ->
         app.screen.query_one("#time", Input).value = "10:30"
         await settle(pilot)
         first_time = table_column(app, "#preview", 2)[0]
-        note = table_column(app, "#preview", 4)[0]
+        note = app.screen.query_one("#preview", RowList).notes[0]
         assert first_time != "10:30"
         assert "fully booked" in note
 
@@ -195,8 +196,8 @@ async def test_timeline_withdraw_history_and_export(tui_clinic: TuiClinic, tmp_p
         await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
         target = tmp_path / "chloe.ics"
-        app.screen.query_one(Input).value = str(target)
-        await pilot.press("enter")
+        app.screen.query_one("#path", Input).value = str(target)
+        await pilot.press("ctrl+s")
         await settle(pilot)
         calendar = Calendar.from_ical(target.read_bytes())
         assert len(calendar.walk("VEVENT")) == 4
@@ -208,10 +209,24 @@ async def test_timeline_withdraw_history_and_export(tui_clinic: TuiClinic, tmp_p
         await pilot.press("h")
         await settle(pilot)
         assert isinstance(app.screen, HistoryScreen)
-        what = table_column(app, "#history", 2)
-        assert what[0].startswith("cancelled") or what[0].startswith("withdrawn")
-        assert any(w.startswith("enrolled") for w in what)
-        assert not any("Chloe" in w for w in what)  # names stay off the history lines
+        history = app.screen.query_one("#history", RowList)
+        lines = [f"{row[1]}: {note}" for row, note in zip(history.rows, history.notes, strict=True)]
+        # Newest first, as sentences in the clinic's words and time zone.
+        assert lines[:4] == [
+            "12-week review: cancelled by tester",
+            "ESWT 3 of 3: cancelled by tester",
+            "ESWT 2 of 3: cancelled by tester",
+            "Course eswt-plantar-fasciitis: withdrawn by tester; its open visits were cancelled",
+        ]
+        assert "ESWT 1 of 3: done at Mon 2026-12-07 14:00, recorded by tester" in lines
+        assert any(": enrolled by tester, starting Mon 2026-12-07 at 14:00" in x for x in lines)
+        assert history.rows[-1][0] == "Mon 2026-12-14 18:00"  # Seoul time, not UTC
+        assert "Patient record: added by tester" in lines
+        text = " ".join(lines)
+        assert "Chloe" not in text  # names and contact details stay off the history
+        assert "010-0000" not in text
+        assert "start_at" not in text  # no field names, no ISO times
+        assert "T14:00" not in text
     with tui_clinic.desk() as desk:
         assert desk.enrollments("P-1003")[0].status == "withdrawn"
 
@@ -225,10 +240,10 @@ async def test_export_to_a_missing_directory_is_refused_inline(
         await settle(pilot)
         await pilot.press("i")
         await settle(pilot)
-        app.screen.query_one(Input).value = str(tmp_path / "nowhere" / "x.ics")
+        app.screen.query_one("#path", Input).value = str(tmp_path / "nowhere" / "x.ics")
         await settle(pilot)
-        assert "no directory" in str(app.screen.query_one(Problems).content)
-        await pilot.press("enter")
+        assert "no folder" in str(app.screen.query_one(Problems).content)
+        await pilot.press("ctrl+s")
         assert isinstance(app.screen, ExportScreen)
     assert not (tmp_path / "nowhere").exists()
 
@@ -241,9 +256,16 @@ async def test_a_stale_change_is_refused_with_the_records_message(tui_clinic: Tu
         with tui_clinic.desk() as other:
             visit = other.visits(mrn="P-1001")[0]
             other.move_visit(visit.id, dt.datetime(2026, 12, 14, 11, 0))
-        await pilot.press("n", "y")
+        await pilot.press("n")
         await settle(pilot)
-        messages = [n.message for n in app._notifications]
-        assert any("changed by someone else" in m for m in messages)
+        # The question's dry run already says so, naming the visit as staff do.
+        said = str(app.screen.query_one(Problems).content)
+        assert said == (
+            "✗ Session 1 of 6 for Ada Example: changed by someone else since you opened it"
+        )
+        await pilot.press("y")  # refused: nothing to say yes to
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
     with tui_clinic.desk() as desk:
         assert desk.visits(mrn="P-1001")[0].status == "scheduled"
+        assert desk.patient("P-1001").no_shows == 0

@@ -16,11 +16,18 @@ from visitplan.tui.screens.enroll import EnrollScreen
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
+Step = Callable[[VisitplanApp], None]
+
+
 def steps(
-    *keys: str, then: Callable[[VisitplanApp], None] | None = None
+    *keys: str, first: Step | None = None, then: Step | None = None
 ) -> Callable[[Pilot[None]], object]:
     async def run(pilot: Pilot[None]) -> None:
         await settle(pilot)
+        assert isinstance(pilot.app, VisitplanApp)
+        if first is not None:
+            first(pilot.app)
+            await settle(pilot)
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
@@ -36,7 +43,7 @@ def steps(
     return run
 
 
-def enroll_ben(app: VisitplanApp) -> None:
+def enroll_dan(app: VisitplanApp) -> None:
     app.push_screen(EnrollScreen(mrn="P-1004", protocol_id="dextrose-prolotherapy"))
 
 
@@ -44,25 +51,47 @@ def open_chloe(app: VisitplanApp) -> None:
     app.open_patient("P-1003")
 
 
-SCREENS: dict[str, tuple[Iterable[str], Callable[[VisitplanApp], None] | None]] = {
-    "agenda": ((), None),
-    "agenda-week": (("w",), None),
-    "patients": (("f3",), None),
-    "patient": ((), open_chloe),
-    "enroll": ((), enroll_ben),
-    "month": (("f4",), None),
-    "protocols": (("f5",), None),
-    "move-form": (("down", "v"), None),
+def move_out_of_window(app: VisitplanApp) -> None:
+    app.screen.query_one("#date", Input).value = "2026-12-24"
+
+
+# name: (done first, keys, done after the keys)
+SCREENS: dict[str, tuple[Step | None, Iterable[str], Step | None]] = {
+    "agenda": (None, (), None),
+    "agenda-week": (None, ("w",), None),
+    "agenda-cancelled-shown": (None, ("down", "down", "x", "y", "X"), None),
+    "agenda-keys": (None, ("question_mark",), None),
+    "agenda-clinician": (None, ("c",), None),
+    "go-to-date": (None, ("g",), None),
+    "move-form": (None, ("down", "v"), None),
+    "move-refused": (None, ("down", "v"), move_out_of_window),
+    "done-form": (None, ("d",), None),
+    "no-show-question": (None, ("n",), None),
+    "patients": (None, ("f3",), None),
+    "add-patient": (None, ("f3", "ctrl+n"), None),
+    "patient": (open_chloe, (), None),
+    "history": (open_chloe, ("h",), None),
+    "export": (open_chloe, ("i",), None),
+    "enroll": (enroll_dan, (), None),
+    "month": (None, ("f4",), None),
+    "protocols": (None, ("f5",), None),
 }
 
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_screen_snapshot(
-    screen: str, size: tuple[int, int], tui_clinic: TuiClinic, snap_compare: Callable[..., bool]
+    screen: str,
+    size: tuple[int, int],
+    tui_clinic: TuiClinic,
+    snap_compare: Callable[..., bool],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    keys, then = SCREENS[screen]
-    assert snap_compare(tui_clinic.app(), terminal_size=size, run_before=steps(*keys, then=then))
+    first, keys, then = SCREENS[screen]
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", "/home/frontdesk/Documents")
+    assert snap_compare(
+        tui_clinic.app(), terminal_size=size, run_before=steps(*keys, first=first, then=then)
+    )
 
 
 @pytest.mark.parametrize("size", SIZES)

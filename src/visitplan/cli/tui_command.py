@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sys
 from typing import Any
 
 from visitplan.cli.args import date_arg
@@ -26,6 +27,13 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from visitplan.errors import InputError
+    from visitplan.tui.crash import terminal_missing
+
+    # Without a terminal Textual would wait for keys that never come, at full CPU.
+    missing = terminal_missing()
+    if missing is not None:
+        raise InputError(missing)
     # Starting builds a few hundred thousand objects that live as long as the process
     # (modules, classes, the first screen). Before the first paint the collector
     # walked them all several times (~100 ms measured; a full pass ~45 ms): it waits
@@ -57,4 +65,7 @@ def _run(args: argparse.Namespace, *, collect: bool) -> int:
         app.run()
     finally:
         desk.close()
-    return 0
+    if app.crash_text is not None:
+        print(f"visitplan: {app.crash_text}", file=sys.stderr)
+        return 1
+    return app.return_code or 0

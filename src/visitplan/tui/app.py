@@ -1,10 +1,13 @@
-"""The application shell: modes (one per main screen), keys, command palette."""
+"""The application shell: one area per F-key (a Textual mode each, with its own
+stack of screens), keys, the command palette, and what happens on an unexpected
+error."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -27,10 +30,13 @@ class VisitplanApp(App[None]):
     # passes over the whole app before anything is painted).
     DEFAULT_MODE = "agenda"
     BINDINGS = [  # noqa: RUF012 (Textual reads this class attribute)
-        Binding("f2", "switch_mode('agenda')", "Agenda"),
-        Binding("f3", "switch_mode('patients')", "Patients"),
-        Binding("f4", "switch_mode('month')", "Month"),
-        Binding("f5", "switch_mode('protocols')", "Protocols"),
+        Binding("f2", "area('agenda')", "Agenda"),
+        Binding("f3", "area('patients')", "Patients"),
+        Binding("f4", "area('month')", "Month"),
+        Binding("f5", "area('protocols')", "Protocols"),
+        Binding("question_mark", "keys", "Keys", key_display="?"),
+        # F1 too: in a field, ? is a character like any other (the footer then shows F1).
+        Binding("f1", "keys", "Keys"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -51,6 +57,9 @@ class VisitplanApp(App[None]):
         self.fixed_today = today
         self.refresh_seconds = refresh_seconds
         self.sub_title = clinic.name
+        # Set when an unexpected error ended the app (see ``_handle_exception``).
+        self.crash_report: Path | None = None
+        self.crash_text: str | None = None
         from visitplan.tui.screens.agenda import AgendaScreen
 
         self.add_mode("agenda", AgendaScreen)
@@ -66,19 +75,70 @@ class VisitplanApp(App[None]):
 
         return pendulum.now(self.calendar.tz).date()
 
+    # -- areas ----------------------------------------------------------------
+
+    def action_area(self, mode: str) -> None:
+        """Show an area's home screen (the agenda, the patient list, ...).
+
+        What an area opened over its home (a patient, say) is closed as the area
+        is left, so that each F-key always shows its own screen, and a screen opened
+        from one area closes back into it, never into another. Forms are not left
+        this way (their F-keys are off): what was typed is never dropped unseen.
+        """
+        if holds_input(self.screen):
+            self.notify("Save (ctrl+s) or close (esc) the form first", severity="warning")
+            return
+        while len(self.screen_stack) > 1:
+            if holds_input(self.screen):
+                return  # cannot happen from a key; never drop a form
+            self.pop_screen()
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Hidden in a form's footer: a form is saved or closed, not left.
+        return not (action == "area" and holds_input(self.screen))
+
     def open_day(self, day: dt.date) -> None:
-        """Show a day's agenda (from the month grid, or go-to-date)."""
+        """Show a day's agenda (from the month grid)."""
         from visitplan.tui.screens.agenda import AgendaScreen
 
-        self.switch_mode("agenda")
+        self.action_area("agenda")
         screen = self.screen
         if isinstance(screen, AgendaScreen):
             screen.show_day(day)
 
     def open_patient(self, mrn: str) -> None:
+        """A patient's screen, over the screen of the area it was opened from."""
         from visitplan.tui.screens.patient import PatientScreen
 
         self.push_screen(PatientScreen(mrn))
+
+    def action_keys(self) -> None:
+        """Every key of the screen on top, with what it does (the footer has room for
+        only some at 80 columns)."""
+        from visitplan.tui.screens.keys import KeysScreen, keys_of
+
+        if not isinstance(self.screen, KeysScreen):
+            self.push_screen(KeysScreen(self.screen.title or self.title, keys_of(self.screen)))
+
+    # -- unexpected errors --------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's own prints a traceback with every frame's local variables (patient
+        names among them) as the app ends; ours writes a report without them."""
+        from visitplan.tui.crash import crash_message, write_report
+
+        if self.crash_text is None:
+            context = {
+                "screens": " > ".join(type(s).__name__ for s in self.screen_stack),
+                "area": str(self.current_mode),
+                "terminal": f"{self.size.width}x{self.size.height}",
+            }
+            self.crash_report = write_report(error, context)
+            self.crash_text = crash_message(error, self.crash_report)
+        super()._handle_exception(error)  # ends the app, with return code 1
+        self._exit_renderables.clear()  # the traceback it prepared for the terminal
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Every key shown in the footer is also a command in the palette."""
@@ -97,6 +157,11 @@ class VisitplanApp(App[None]):
                 help_text,
                 partial(self.call_later, self.run_action, binding.action, active.node),
             )
+
+
+def holds_input(screen: Screen[object]) -> bool:
+    """A form on top: leaving it must be the person's choice (save or esc)."""
+    return bool(getattr(screen, "HOLDS_INPUT", False))
 
 
 # The other main screens are imported when first shown, not before the agenda's

@@ -12,10 +12,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from visitplan.domain.engine import Plan
-from visitplan.records.views import PatientMatch, VisitView
+from visitplan.records.views import PatientMatch, VisitChange, VisitView
 
 # Status words shown next to their symbol: never colour alone.
 STATUS_SYMBOLS = {
@@ -55,9 +55,22 @@ class EnrollmentCard:
 
 @dataclass(frozen=True, slots=True)
 class HistoryRow:
+    """One change, as a sentence in the clinic's words (``at`` in the clinic's zone)."""
+
     at: dt.datetime
     who: str
-    what: str
+    subject: str  # what changed: a visit's label, the course, the patient's record
+    sentence: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportChoice:
+    """What `visitplan export` asks for a patient's calendar, chosen in a form."""
+
+    path: Path
+    audience: Literal["staff", "patient"] = "patient"
+    privacy: Literal["full", "initials", "none"] = "initials"
+    alarms: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,21 +85,31 @@ class PatientCard:
 
 class ClinicData(Protocol):
     """Everything the TUI reads and changes. Each call is a short transaction;
-    the screens call them from worker threads. History comes oldest first."""
+    the screens call them from worker threads. History comes oldest first.
+
+    Every change takes ``dry_run``: the records' own operation, rolled back, which is
+    what a form's check runs, so that what the check accepts the save accepts too.
+    Refusals come as ``InputError`` in the TUI's words (visits by patient and label,
+    no command-line options)."""
 
     def version(self) -> int:
         """A number that changes whenever any record changes (cheap to ask often)."""
         ...
 
-    def check_patient(self, mrn: str, name: str, phone: str | None, email: str | None) -> None:
-        """Raise InputError naming the first field that could not be saved."""
+    def agenda(
+        self, first: dt.date, days: int, clinician: str | None = None, cancelled: bool = False
+    ) -> Sequence[VisitView]:
+        """Visits from ``first`` for ``days`` days (of one clinician), in time order;
+        cancelled ones too when ``cancelled``."""
         ...
-
-    def agenda(self, first: dt.date, days: int) -> Sequence[VisitView]: ...
 
     def read_already(self, day: dt.date) -> Sequence[VisitView] | None:
         """The day's agenda if it was read before the screens were built (else None),
         so that the first screen can be painted with it instead of empty."""
+        ...
+
+    def clinicians(self) -> Sequence[str]:
+        """The clinicians named on any course, sorted."""
         ...
 
     def day_counts(self, first: dt.date, last: dt.date) -> dict[dt.date, int]: ...
@@ -99,24 +122,37 @@ class ClinicData(Protocol):
 
     def history(self, mrn: str) -> Sequence[HistoryRow]: ...
 
-    def add_patient(self, mrn: str, name: str, phone: str | None, email: str | None) -> None: ...
+    def add_patient(
+        self, mrn: str, name: str, phone: str | None, email: str | None, *, dry_run: bool = False
+    ) -> None: ...
 
     def preview(self, mrn: str | None, protocol_id: str, start: dt.date, time: dt.time) -> Plan: ...
 
     def enroll(
-        self, mrn: str, protocol_id: str, start: dt.date, time: dt.time, clinician: str | None
+        self,
+        mrn: str,
+        protocol_id: str,
+        start: dt.date,
+        time: dt.time,
+        clinician: str | None,
+        *,
+        dry_run: bool = False,
     ) -> int: ...
 
-    def done(self, visit: VisitView, at: dt.datetime | None) -> None: ...
+    def done(
+        self, visit: VisitView, at: dt.datetime | None, *, dry_run: bool = False
+    ) -> VisitChange: ...
 
-    def missed(self, visit: VisitView) -> None: ...
+    def missed(self, visit: VisitView, *, dry_run: bool = False) -> VisitChange: ...
 
-    def move(self, visit: VisitView, to: dt.datetime, force: bool) -> Sequence[str]: ...
+    def move(
+        self, visit: VisitView, to: dt.datetime, force: bool, *, dry_run: bool = False
+    ) -> VisitChange: ...
 
-    def cancel(self, visit: VisitView) -> None: ...
+    def cancel(self, visit: VisitView, *, dry_run: bool = False) -> VisitChange: ...
 
-    def withdraw(self, enrollment: EnrollmentCard) -> None: ...
+    def withdraw(self, enrollment: EnrollmentCard, *, dry_run: bool = False) -> None: ...
 
-    def export_ics(self, mrn: str, path: Path) -> None:
-        """Write the patient's own calendar (.ics) to ``path``, whole or not at all."""
+    def export_ics(self, mrn: str, choice: ExportChoice) -> None:
+        """Write the patient's calendar (.ics) as chosen, whole or not at all."""
         ...

@@ -11,17 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from visitplan.domain.engine import Plan
 from visitplan.errors import InputError
-from visitplan.tui.data import EnrollmentCard, HistoryRow, PatientCard
+from visitplan.tui.data import EnrollmentCard, ExportChoice, HistoryRow, PatientCard
+from visitplan.tui.wording import needs_deviation, refusal
 
 if TYPE_CHECKING:
     from visitplan.records.operations import Desk
-    from visitplan.records.views import EnrollmentView, HistoryEntry, PatientMatch, VisitView
+    from visitplan.records.views import EnrollmentView, PatientMatch, VisitChange, VisitView
 
 T = TypeVar("T")
 # Enough for the days and months either side of what is on screen.
@@ -42,22 +43,6 @@ def enrollment_card(view: EnrollmentView, visits: Sequence[VisitView]) -> Enroll
         visits=tuple(visits),
         newer_version=view.current_version if view.newer_version_available else None,
     )
-
-
-def history_row(entry: HistoryEntry) -> HistoryRow:
-    what = f"{entry.action} ({entry.entity} {entry.entity_id})"
-    if entry.before and entry.after:
-        changed = [
-            f"{key}: {entry.before.get(key)} → {value}"
-            for key, value in entry.after.items()
-            if entry.before.get(key) != value
-        ]
-        what += ": " + "; ".join(changed) if changed else ""
-    elif entry.after:
-        # Names and notes stay out of the history line: it is shown on a shared screen.
-        shown = {k: v for k, v in entry.after.items() if k not in ("name", "notes")}
-        what += ": " + ", ".join(f"{k} {v}" for k, v in shown.items())
-    return HistoryRow(entry.at, entry.who, what)
 
 
 class RecordsData:
@@ -126,8 +111,28 @@ class RecordsData:
     def version(self) -> int:
         return self.desk.data_version()
 
-    def agenda(self, first: dt.date, days: int) -> Sequence[VisitView]:
-        return self._remembered(("agenda", first, days), lambda: self.desk.agenda(first, days))
+    def agenda(
+        self, first: dt.date, days: int, clinician: str | None = None, cancelled: bool = False
+    ) -> Sequence[VisitView]:
+        desk = self.desk
+        if cancelled:
+            last = first + dt.timedelta(days=days - 1)
+            return self._remembered(
+                ("visits", first, days, clinician),
+                lambda: desk.visits(since=first, until=last, clinician=clinician),
+            )
+        if clinician is None:  # as the read-ahead asks, so that it is found again
+            return self._remembered(("agenda", first, days), lambda: desk.agenda(first, days))
+        return self._remembered(
+            ("agenda", first, days, clinician), lambda: desk.agenda(first, days, clinician)
+        )
+
+    def clinicians(self) -> Sequence[str]:
+        # Clinicians are a course's free text for now: the names found on courses.
+        return self._remembered(
+            ("clinicians",),
+            lambda: sorted({e.clinician for e in self.desk.enrollments() if e.clinician}),
+        )
 
     def day_counts(self, first: dt.date, last: dt.date) -> dict[dt.date, int]:
         return self._remembered(
@@ -154,44 +159,102 @@ class RecordsData:
         return PatientCard(view.mrn, view.name, view.phone, view.email, view.no_shows, cards)
 
     def history(self, mrn: str) -> Sequence[HistoryRow]:
-        return [history_row(e) for e in self.desk.history(mrn)]
+        from visitplan.tui.history_words import history_row
 
-    def check_patient(self, mrn: str, name: str, phone: str | None, email: str | None) -> None:
-        from visitplan.records.operations import check_patient
+        entries = self.desk.history(mrn)
+        labels = {str(v.id): v.label for v in self.desk.visits(mrn=mrn)}
+        titles = {str(e.id): f"Course {e.protocol_id}" for e in self.desk.enrollments(mrn)}
+        tz = self.desk.calendar.zone
+        return [history_row(entry, tz, labels, titles) for entry in entries]
 
-        check_patient(mrn, name, phone, email)
-
-    def add_patient(self, mrn: str, name: str, phone: str | None, email: str | None) -> None:
-        self.desk.add_patient(mrn, name, phone, email)
+    def add_patient(
+        self, mrn: str, name: str, phone: str | None, email: str | None, *, dry_run: bool = False
+    ) -> None:
+        with _in_tui_words():
+            self.desk.add_patient(mrn, name, phone, email, dry_run=dry_run)
 
     def preview(self, mrn: str | None, protocol_id: str, start: dt.date, time: dt.time) -> Plan:
-        return self.desk.preview_enrollment(mrn, protocol_id, start, time)
+        with _in_tui_words():
+            return self.desk.preview_enrollment(mrn, protocol_id, start, time)
 
     def enroll(
-        self, mrn: str, protocol_id: str, start: dt.date, time: dt.time, clinician: str | None
+        self,
+        mrn: str,
+        protocol_id: str,
+        start: dt.date,
+        time: dt.time,
+        clinician: str | None,
+        *,
+        dry_run: bool = False,
     ) -> int:
-        return self.desk.enroll(mrn, protocol_id, start, time, clinician).enrollment.id
+        with _in_tui_words():
+            detail = self.desk.enroll(mrn, protocol_id, start, time, clinician, dry_run=dry_run)
+        return detail.enrollment.id
 
-    def done(self, visit: VisitView, at: dt.datetime | None) -> None:
-        self.desk.complete_visit(visit.id, at, expected_revision=visit.revision)
+    def done(
+        self, visit: VisitView, at: dt.datetime | None, *, dry_run: bool = False
+    ) -> VisitChange:
+        with _in_tui_words(visit):
+            return self.desk.complete_visit(
+                visit.id, at, expected_revision=visit.revision, dry_run=dry_run
+            )
 
-    def missed(self, visit: VisitView) -> None:
-        self.desk.miss_visit(visit.id, expected_revision=visit.revision)
+    def missed(self, visit: VisitView, *, dry_run: bool = False) -> VisitChange:
+        with _in_tui_words(visit):
+            return self.desk.miss_visit(visit.id, expected_revision=visit.revision, dry_run=dry_run)
 
-    def move(self, visit: VisitView, to: dt.datetime, force: bool) -> Sequence[str]:
-        change = self.desk.move_visit(visit.id, to, force=force, expected_revision=visit.revision)
-        return [f"{v.label} to {v.start:%a %m-%d}" for v in change.moved]
+    def move(
+        self, visit: VisitView, to: dt.datetime, force: bool, *, dry_run: bool = False
+    ) -> VisitChange:
+        try:
+            return self.desk.move_visit(
+                visit.id, to, force=force, expected_revision=visit.revision, dry_run=dry_run
+            )
+        except InputError as refused:
+            if force:
+                raise InputError(refusal(refused.message, visit)) from None
+            message = refused.message
+        # Refused without force: if booking it as a deviation would be accepted, that
+        # is what the person can do about it (the records' words name a CLI option).
+        try:
+            forced = self.desk.move_visit(
+                visit.id, to, force=True, expected_revision=visit.revision, dry_run=True
+            )
+        except InputError:
+            raise InputError(refusal(message, visit)) from None
+        if forced.visit.deviation:
+            raise InputError(needs_deviation(forced.visit.deviation))
+        raise InputError(refusal(message, visit))
 
-    def cancel(self, visit: VisitView) -> None:
-        self.desk.cancel_visit(visit.id, expected_revision=visit.revision)
+    def cancel(self, visit: VisitView, *, dry_run: bool = False) -> VisitChange:
+        with _in_tui_words(visit):
+            return self.desk.cancel_visit(
+                visit.id, expected_revision=visit.revision, dry_run=dry_run
+            )
 
-    def withdraw(self, enrollment: EnrollmentCard) -> None:
-        self.desk.withdraw(enrollment.id, expected_revision=enrollment.revision)
+    def withdraw(self, enrollment: EnrollmentCard, *, dry_run: bool = False) -> None:
+        with _in_tui_words():
+            self.desk.withdraw(
+                enrollment.id, expected_revision=enrollment.revision, dry_run=dry_run
+            )
 
-    def export_ics(self, mrn: str, path: Path) -> None:
+    def export_ics(self, mrn: str, choice: ExportChoice) -> None:
         from visitplan.domain.ical import ExportOptions
         from visitplan.exporting import Scope, export_from_desk, write_atomic
 
-        self.desk.patient(mrn)  # an unknown MRN says so, rather than an empty calendar
-        data = export_from_desk(self.desk, Scope(patient=mrn), ExportOptions(audience="patient"))
-        write_atomic(path, data)
+        with _in_tui_words():
+            self.desk.patient(mrn)  # an unknown MRN says so, rather than an empty calendar
+            options = ExportOptions(
+                audience=choice.audience, privacy=choice.privacy, alarms=choice.alarms
+            )
+            data = export_from_desk(self.desk, Scope(patient=mrn), options)
+            write_atomic(choice.path, data)
+
+
+@contextmanager
+def _in_tui_words(visit: VisitView | None = None) -> Iterator[None]:
+    """The records' refusal, reworded for the screen (see ``wording.refusal``)."""
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(refusal(exc.message, visit)) from None

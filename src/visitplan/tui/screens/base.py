@@ -17,6 +17,30 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def deliver(
+    screen: Screen[Any], callback: Callable[..., object], *args: Any, **kwargs: Any
+) -> None:
+    """From a worker thread: run ``callback`` on the UI thread, if ``screen`` is still
+    there. A screen closed (or its area left) while its worker read must not be
+    painted: its widgets are gone."""
+
+    def if_still_there() -> None:
+        if screen.is_attached:
+            callback(*args, **kwargs)
+
+    app = screen.app
+    if app.is_running:
+        app.call_from_thread(if_still_there)
+
+
+def tell(screen: Screen[Any], message: str, **kwargs: Any) -> None:
+    """From a worker thread: a notification, even if the screen has closed meanwhile
+    (a change that was made is said, whatever is on screen)."""
+    app = screen.app
+    if app.is_running:
+        app.call_from_thread(app.notify, message, **kwargs)
+
+
 def clinic_app(screen: Screen[Any]) -> VisitplanApp:
     from visitplan.tui.app import VisitplanApp
 
@@ -61,8 +85,11 @@ class ClinicScreen(Screen[None]):
         """Re-read only when someone (here or at another workstation) changed something."""
         version = self.vp.data.version()
         seen, self._seen_version = self._seen_version, version
-        if seen is not None and version != seen:
-            self.app.call_from_thread(self.reload)
+        # The first poll re-reads too: a change made between this screen's first
+        # read and that poll would otherwise never be seen. (Unchanged, the read
+        # is the one remembered for this data version: no query.)
+        if version != seen:
+            deliver(self, self.reload)
 
     def reload(self) -> None:
         """Read again and repaint; the default screen has nothing to read."""
@@ -78,12 +105,12 @@ class ClinicScreen(Screen[None]):
         try:
             result = job()
         except InputError as exc:
-            self.app.call_from_thread(self.notify, exc.message, severity="error", timeout=8)
+            tell(self, exc.message, severity="error", timeout=8)
             return
-        self.app.call_from_thread(self.notify, done)
+        tell(self, done)
         if then is not None:
-            self.app.call_from_thread(then, result)
-        self.app.call_from_thread(self.reload)
+            deliver(self, then, result)
+        deliver(self, self.reload)
 
 
 R = TypeVar("R")
@@ -92,7 +119,9 @@ R = TypeVar("R")
 class Modal(ModalScreen[R], Generic[R]):
     """A form or a question over the current screen; escape leaves it unchanged."""
 
-    BINDINGS = [("escape", "dismiss_none", "Cancel")]  # noqa: RUF012
+    BINDINGS = [("escape", "dismiss_none", "Close")]  # noqa: RUF012
+    # Answered or closed by the person, never left with an F-key (see the app).
+    HOLDS_INPUT = True
 
     @property
     def vp(self) -> VisitplanApp:

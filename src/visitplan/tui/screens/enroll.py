@@ -1,9 +1,11 @@
 """Enroll: choose a protocol, a start date and a time, and see the whole course
-planned by the engine before anything is saved."""
+planned by the engine before anything is saved. The ✓ is the enrollment itself run
+as a dry run, so what it accepts the save accepts too."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time as clock
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,14 +19,20 @@ from visitplan.domain.engine import Plan
 from visitplan.domain.protocol import course_in_words
 from visitplan.errors import InputError
 from visitplan.tui.parsing import parse_date, parse_time
-from visitplan.tui.screens.base import clinic_app
+from visitplan.tui.screens.base import clinic_app, deliver
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.plan_table import PlanTable
+from visitplan.tui.wording import day_text
+
+# Seconds after the last keystroke before the preview and the dry run.
+DEBOUNCE = 0.2
 
 
 class EnrollScreen(Screen[int | None]):
     """Dismissed with the new enrollment's id, or None when left without saving."""
 
+    TITLE = "Enroll"
+    HOLDS_INPUT = True  # left with esc or saved, never with an F-key
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+s", "save", "Enroll", priority=True),
         Binding("escape", "leave", "Back"),
@@ -59,7 +67,7 @@ class EnrollScreen(Screen[int | None]):
             yield Static(id="course", markup=False)
             yield PlanTable(id="preview")
             yield Static(id="preview-summary", markup=False)
-        yield Footer(compact=True)
+        yield Footer()
 
     def _field(self, name: str, title: str, value: str) -> Input:
         field = Input(value=value, id=name, placeholder=title)
@@ -67,7 +75,6 @@ class EnrollScreen(Screen[int | None]):
         return field
 
     def on_mount(self) -> None:
-        self.title = "Enroll"
         if self.mrn:
             self.query_one("#start", Input).focus()
         else:
@@ -99,12 +106,33 @@ class EnrollScreen(Screen[int | None]):
         if start is None or time is None:
             self._show_problems(problems, keep_plan=True)
             return
-        self._plan(mrn, protocol_id, start, time, problems)
+        box = self.query_one("#enroll-problems", Static)
+        box.update("… checking with the records")
+        box.set_class(False, "-invalid")
+        self.problems = []  # a save meanwhile is the enrollment itself: it checks too
+        clinician = self.query_one("#clinician", Input).value.strip() or None
+        self._plan(self._typed(), mrn, protocol_id, start, time, clinician, problems)
+
+    def _typed(self) -> tuple[str, ...]:
+        return tuple(
+            str(self.query_one(f"#{name}").value)  # type: ignore[attr-defined]
+            for name in ("mrn", "start", "time", "clinician", "protocol")
+        )
 
     @work(thread=True, exclusive=True, group="preview")
     def _plan(
-        self, mrn: str, protocol_id: str, start: dt.date, time: dt.time, problems: list[str]
+        self,
+        typed: tuple[str, ...],
+        mrn: str,
+        protocol_id: str,
+        start: dt.date,
+        time: dt.time,
+        clinician: str | None,
+        problems: list[str],
     ) -> None:
+        clock.sleep(DEBOUNCE)
+        if get_current_worker().is_cancelled:
+            return  # typed on: a newer preview is coming
         data = clinic_app(self).data
         problems = list(problems)
         plan: Plan | None = None
@@ -114,13 +142,18 @@ class EnrollScreen(Screen[int | None]):
             elif data.patient(mrn) is None:
                 problems.append(f"MRN: no patient {mrn!r} (add them on Patients with ctrl+n)")
             plan = data.preview(mrn if not problems else None, protocol_id, start, time)
+            if not problems:
+                # The check is the enrollment itself, rolled back.
+                data.enroll(mrn, protocol_id, start, time, clinician, dry_run=True)
         except InputError as exc:
             problems.append(exc.message)
         if get_current_worker().is_cancelled:
             return
-        self.app.call_from_thread(self._show, plan, problems)
+        deliver(self, self._show, typed, plan, problems)
 
-    def _show(self, plan: Plan | None, problems: list[str]) -> None:
+    def _show(self, typed: tuple[str, ...], plan: Plan | None, problems: list[str]) -> None:
+        if typed != self._typed():
+            return  # typed on meanwhile
         if plan is not None:
             self.plan = plan
             self.query_one(PlanTable).show(plan)
@@ -128,7 +161,7 @@ class EnrollScreen(Screen[int | None]):
             warned = sum(1 for v in plan.visits if v.warnings)
             summary = f"{len(plan.visits)} visits, {moved} moved, {warned} with warnings"
             if plan.visits:
-                summary += f"; last on {plan.visits[-1].start:%a %Y-%m-%d}"
+                summary += f"; last on {day_text(plan.visits[-1].start.date())}"
             self.query_one("#preview-summary", Static).update(summary)
         self._show_problems(problems, keep_plan=plan is None)
 
@@ -141,7 +174,9 @@ class EnrollScreen(Screen[int | None]):
     def action_save(self) -> None:
         mrn, protocol_id, start, time, problems = self._form()
         if problems or self.problems or start is None or time is None or self.saving:
-            self.notify("Not saved: " + "; ".join(problems or self.problems), severity="error")
+            if not self.saving:
+                why = "; ".join(problems or self.problems)
+                self.notify(f"Not saved: {why}", severity="error")
             return
         clinician = self.query_one("#clinician", Input).value.strip() or None
         self.saving = True
@@ -155,16 +190,16 @@ class EnrollScreen(Screen[int | None]):
         try:
             enrollment = data.enroll(mrn, protocol_id, start, time, clinician)
         except InputError as exc:
-            self.app.call_from_thread(self._failed, exc.message)
+            deliver(self, self._failed, exc.message)
             return
-        self.app.call_from_thread(self._saved, mrn, enrollment)
+        deliver(self, self._saved, mrn, enrollment)
 
     def _failed(self, message: str) -> None:
         self.saving = False
         self.notify(f"Not saved: {message}", severity="error", timeout=8)
 
     def _saved(self, mrn: str, enrollment: int) -> None:
-        self.notify(f"Enrolled {mrn}: course {enrollment} saved")
+        self.notify(f"Enrolled {mrn} in {self.query_one('#protocol', Select).value}")
         self.dismiss(enrollment)
 
     def action_leave(self) -> None:

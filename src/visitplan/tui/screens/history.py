@@ -1,4 +1,4 @@
-"""A patient's audit history: who changed what, when (newest first)."""
+"""A patient's audit history as sentences, newest first, in the clinic's time."""
 
 from __future__ import annotations
 
@@ -7,33 +7,40 @@ from collections.abc import Sequence
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
 
 from visitplan.tui.data import HistoryRow
-from visitplan.tui.screens.base import Modal
+from visitplan.tui.screens.base import Modal, deliver
+from visitplan.tui.widgets.row_list import RowList
+from visitplan.tui.wording import moment_text
 
 
 class HistoryScreen(Modal[None]):
+    HOLDS_INPUT = False  # read only: an F-key may close it
+
     def __init__(self, mrn: str) -> None:
         super().__init__()
         self.mrn = mrn
+        self.rows: list[HistoryRow] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(f"History of {self.mrn} (esc closes)", classes="question")
-            yield DataTable[str](id="history", cursor_type="row", zebra_stripes=True)
+            yield Label(f"History of {self.mrn}, newest first (esc closes)", classes="question")
+            yield RowList(("When", "What"), id="history")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("When (UTC)", "Who", "What")
         self._load()
 
     @work(thread=True, exclusive=True)
     def _load(self) -> None:
         rows = self.vp.data.history(self.mrn)
-        self.app.call_from_thread(self._show, rows)
+        deliver(self, self._show, rows)
 
     def _show(self, rows: Sequence[HistoryRow]) -> None:
-        table = self.query_one(DataTable)
-        for row in reversed(rows):  # the records give oldest first
-            table.add_row(f"{row.at:%Y-%m-%d %H:%M}", row.who, row.what)
+        self.rows = list(reversed(rows))  # the records give oldest first
+        table = self.query_one(RowList)
+        table.set_rows(
+            [(moment_text(row.at), row.subject) for row in self.rows],
+            notes=[row.sentence for row in self.rows],
+        )
         table.focus()

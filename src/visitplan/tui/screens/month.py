@@ -6,19 +6,31 @@ import calendar
 import datetime as dt
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
-from visitplan.tui.screens.base import ClinicScreen
+from visitplan.tui.screens.base import ClinicScreen, deliver
 from visitplan.tui.widgets.footer import Footer
+from visitplan.tui.widgets.row_list import wrap
+from visitplan.tui.wording import day_text
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-# Seven columns of this width (plus padding) fit an 80-column terminal.
+# Seven columns of at least this width (plus padding) fit an 80-column terminal;
+# wider terminals get wider days, so that holiday names are not cut.
 _CELL = 9
+_PADDING = 2  # DataTable's cell padding, both sides together
+_LINES = (3, 4)  # lines a day may take: the day, its visits, why it is closed
+
+
+def cell_size(width: int, height: int, weeks: int) -> tuple[int, int]:
+    """The width and the lines of a day's cell that fill ``width`` x ``height``."""
+    cell = max(_CELL, (width - 1) // 7 - _PADDING)
+    lines = max(_LINES[0], min(_LINES[1], (height - 1) // max(1, weeks)))
+    return cell, lines
 
 
 def month_weeks(year: int, month: int) -> list[list[dt.date]]:
@@ -31,6 +43,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 class MonthScreen(ClinicScreen):
+    TITLE = "Month"
     BINDINGS = [  # noqa: RUF012
         Binding("enter", "open_day", "Open day"),
         Binding("pageup,[", "month(-1)", "Prev month", key_display="["),
@@ -48,20 +61,38 @@ class MonthScreen(ClinicScreen):
         self.counted_from: dt.date | None = None
         # The weeks as drawn: they lag ``weeks`` while a new month's counts load.
         self.drawn: list[list[dt.date]] = []
+        self.cell = (_CELL, _LINES[0])
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="month-title")
         yield DataTable[Text](id="month-grid", cursor_type="cell", zebra_stripes=False)
         yield Static(id="day-detail", markup=False)
-        yield Footer(compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         grid = self.query_one(DataTable)
-        for name in _WEEKDAYS:
-            grid.add_column(name, width=_CELL)
+        self._add_columns()
         grid.focus()
         self.show_month(self.vp.today())
+
+    def _add_columns(self) -> None:
+        grid = self.query_one(DataTable)
+        for name in _WEEKDAYS:
+            grid.add_column(name, width=self.cell[0])
+
+    def on_resize(self, event: events.Resize) -> None:
+        grid = self.query_one(DataTable)
+        # The grid's height: the screen less the header, title, detail and footer.
+        size = cell_size(event.size.width, event.size.height - 4, len(self.weeks) or 6)
+        if size != self.cell:
+            self.cell = size
+            if self.drawn:
+                self.wanted = self._day_at(grid.cursor_coordinate)
+            grid.clear(columns=True)
+            self._add_columns()
+            if self.drawn:
+                self.paint()
 
     def show_month(self, day: dt.date) -> None:
         self.first = day.replace(day=1)
@@ -81,7 +112,7 @@ class MonthScreen(ClinicScreen):
     @work(thread=True, exclusive=True, group="load")
     def _load(self, month: dt.date, first: dt.date, last: dt.date) -> None:
         data = self.vp.data
-        self.app.call_from_thread(self._loaded, first, data.day_counts(first, last))
+        deliver(self, self._loaded, first, data.day_counts(first, last))
         # Read the months either side now, so that [ and ] show them at once.
         for step in (1, -1):
             if get_current_worker().is_cancelled:
@@ -105,7 +136,7 @@ class MonthScreen(ClinicScreen):
         cursor = grid.cursor_coordinate
         grid.clear()
         for week in self.weeks:
-            grid.add_row(*(self._cell(day) for day in week), height=3)
+            grid.add_row(*(self._cell(day) for day in week), height=self.cell[1])
         target = self.wanted
         self.wanted = None
         if target is not None:
@@ -114,22 +145,27 @@ class MonthScreen(ClinicScreen):
         self._describe(cursor)
 
     def _cell(self, day: dt.date) -> Text:
-        """Three short lines: the day, its visits, why it is closed (cut to fit;
-        the line under the grid gives the whole name)."""
+        """The day, its visits, and why it is closed, wrapped over the lines the cell
+        has (cut only where the cell has no more room; the line under the grid gives
+        the whole name)."""
+        width, height = self.cell
         why = self.vp.calendar.closed_because(day)
         count = self.counts.get(day, 0)
         today = day == self.vp.today()
-        lines = [
-            Text(f"{day.day:>2}" + (" today" if today else ""), style="bold" if today else ""),
-            Text(f"{count} visit{'s' if count != 1 else ''}" if count else ""),
-            Text(""),
-        ]
-        if why is not None and not why.startswith("closed on"):
-            lines[2] = Text(f"✕ {why}", style="italic")
-        elif why is not None:
-            lines[2] = Text("✕ closed", style="dim")
+        first = f"{day.day:>2}" + (" today" if today else "") + (" ✕" if why else "")
+        lines = [Text(first, style="bold" if today else "")]
+        if count:
+            lines.append(Text(f"{count} visit{'s' if count != 1 else ''}"))
+        if why is not None:
+            holiday = not why.startswith("closed on")
+            parts = wrap(why if holiday else "closed", width)
+            room = max(1, height - len(lines))
+            if len(parts) > room:
+                parts = [*parts[: room - 1], " ".join(parts[room - 1 :])]
+            style = "italic" if holiday else "dim"
+            lines += [Text(part, style=style) for part in parts]
         for line in lines:
-            line.truncate(_CELL, overflow="ellipsis")
+            line.truncate(width, overflow="ellipsis")
         text = Text("\n").join(lines)
         if day.month != self.first.month:
             text.stylize("dim")
@@ -158,7 +194,7 @@ class MonthScreen(ClinicScreen):
         count = self.counts.get(day, 0)
         state = f"closed: {why}" if why else "open"
         self.query_one("#day-detail", Static).update(
-            f"{day:%A %Y-%m-%d}: {state}; {count} visit{'s' if count != 1 else ''}"
+            f"{day_text(day)}: {state}; {count} visit{'s' if count != 1 else ''}"
         )
 
     def action_open_day(self) -> None:

@@ -3,41 +3,49 @@ withdraw, export the patient's calendar, read the history."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
 
 from visitplan.records.views import VisitView
-from visitplan.tui.data import EnrollmentCard, PatientCard
+from visitplan.tui.data import EnrollmentCard, ExportChoice, PatientCard
+from visitplan.tui.screens.base import deliver, tell
 from visitplan.tui.screens.forms import ConfirmScreen
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
 from visitplan.tui.widgets.visits import visit_note, visit_status
+from visitplan.tui.wording import day_text, moment_text, window_text
+
+COLUMNS = ("Visit", "Scheduled", "Status", "Window")
+OPTIONAL = (3,)  # at 80 columns the window is on the detail line
 
 
 def enrollment_heading(card: EnrollmentCard) -> tuple[str, ...]:
     """The course's own row above its visits, spread over the timeline's columns."""
-    newer = f"⚠ newer version {card.newer_version} exists" if card.newer_version else ""
     return (
         f"▸ {card.protocol_id} v{card.protocol_version}",
-        f"from {card.start:%y-%m-%d} {card.time:%H:%M}",
+        f"from {day_text(card.start)} {card.time:%H:%M}",
         f"■ {card.status}",
-        card.clinician or "",
-        "",
-        f"{card.done} of {card.total} done  {newer}".rstrip(),
+        f"{card.done} of {card.total} done",
     )
 
 
+def enrollment_note(card: EnrollmentCard) -> str:
+    parts = [card.protocol_title, card.clinician or "no clinician named"]
+    if card.newer_version:
+        parts.append(f"⚠ a newer version {card.newer_version} of the protocol exists")
+    return " · ".join(parts)
+
+
 class PatientScreen(VisitActions):
+    TITLE = "Patient"
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "back", "Back"),
         *VISIT_BINDINGS,
         Binding("e", "enroll", "Enroll"),
-        Binding("W", "withdraw", "Withdraw", key_display="shift+w"),
+        Binding("W", "withdraw", "Withdraw", key_display="W"),
         Binding("i", "export", "Export .ics"),
         Binding("h", "history", "History"),
     ]
@@ -53,10 +61,9 @@ class PatientScreen(VisitActions):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="patient-card", markup=False)
-        yield RowList(
-            ("Visit", "Scheduled", "Status", "Target", "Window", "Why / warnings"), id="timeline"
-        )
-        yield Footer(compact=True)
+        yield RowList(COLUMNS, optional=OPTIONAL, id="timeline")
+        yield Static(id="patient-detail", classes="visit-detail", markup=False)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.title = f"Patient {self.mrn}"
@@ -69,7 +76,7 @@ class PatientScreen(VisitActions):
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
         card = self.vp.data.patient(self.mrn)
-        self.app.call_from_thread(self._show, card)
+        deliver(self, self._show, card)
 
     def _show(self, card: PatientCard | None) -> None:
         header = self.query_one("#patient-card", Static)
@@ -90,22 +97,28 @@ class PatientScreen(VisitActions):
         first_load = not self.lines
         self.lines = []
         cells: list[tuple[str, ...]] = []
+        notes: list[str] = []
+        dim: list[int] = []
         for enrollment in card.enrollments:
             cells.append(enrollment_heading(enrollment))
+            notes.append(enrollment_note(enrollment))
             self.lines.append((enrollment, None))
             for visit in enrollment.visits:
+                if visit.status == "cancelled":
+                    dim.append(len(cells))
                 cells.append(
                     (
                         f"  {visit.label}",
-                        f"{visit.start:%a %y-%m-%d %H:%M}",
+                        moment_text(visit.start),
                         visit_status(visit),
-                        f"{visit.target:%m-%d}",
-                        f"{visit.earliest:%m-%d}..{visit.latest:%m-%d}",
-                        visit_note(visit),
+                        window_text(visit),
                     )
                 )
+                notes.append(visit_note(visit))
                 self.lines.append((enrollment, visit))
-        timeline.set_rows(cells, self._first_open_visit() if first_load else timeline.cursor)
+        cursor = self._first_open_visit() if first_load else timeline.cursor
+        timeline.set_rows(cells, cursor, notes=notes, dim=dim)
+        self._describe()
 
     def _first_open_visit(self) -> int:
         """Where staff usually act: the first visit still to happen."""
@@ -151,33 +164,35 @@ class PatientScreen(VisitActions):
                     f"Withdrawn from {enrollment.protocol_title}; open visits cancelled",
                 )
 
+        def check() -> str:
+            data.withdraw(enrollment, dry_run=True)
+            return "y withdraws the course; its visits stay on record, and calendars are told"
+
         question = (
             f"Withdraw {self.mrn} from {enrollment.protocol_title}? "
             "Every visit still open is cancelled."
         )
-        self.app.push_screen(ConfirmScreen(question, "Withdraw"), answered)
+        self.app.push_screen(ConfirmScreen(question, "Withdraw", check), answered)
 
     def action_export(self) -> None:
         from visitplan.tui.screens.forms import ExportScreen
 
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self._export(path)
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                self._export(choice)
 
-        self.app.push_screen(ExportScreen(Path.cwd() / f"{self.mrn}.ics"), chosen)
+        self.app.push_screen(ExportScreen(self.mrn), chosen)
 
     @work(thread=True, exclusive=True, group="export")
-    def _export(self, path: Path) -> None:
+    def _export(self, choice: ExportChoice) -> None:
         from visitplan.errors import InputError
 
         try:
-            self.vp.data.export_ics(self.mrn, path)
+            self.vp.data.export_ics(self.mrn, choice)
         except InputError as exc:
-            self.app.call_from_thread(
-                self.notify, f"Not exported: {exc.message}", severity="error", timeout=8
-            )
+            tell(self, f"Not exported: {exc.message}", severity="error", timeout=8)
             return
-        self.app.call_from_thread(self.notify, f"Calendar saved to {path}")
+        tell(self, f"Calendar ({choice.audience}) saved to {choice.path}")
 
     def action_history(self) -> None:
         from visitplan.tui.screens.history import HistoryScreen

@@ -12,10 +12,11 @@ from textual.widgets import Header, Input, Static
 
 from visitplan.records.views import PatientMatch
 from visitplan.tui.screens.agenda import EMPTY_DATABASE
-from visitplan.tui.screens.base import ClinicScreen
+from visitplan.tui.screens.base import ClinicScreen, deliver
 from visitplan.tui.screens.forms import AddPatientScreen, Outcome
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
+from visitplan.tui.wording import moment_text
 
 # Enough to fill a tall terminal; typing more narrows it.
 SHOWN = 60
@@ -30,12 +31,13 @@ def patient_line(row: PatientMatch) -> tuple[str, ...]:
         row.name,
         course.protocol_id,
         f"{course.done} of {course.total} done" if course.total else "—",
-        f"{course.next_visit:%a %Y-%m-%d %H:%M}" if course.next_visit else "—",
+        moment_text(course.next_visit) if course.next_visit else "—",
         " ".join(f"⚠ {flag}" for flag in course.flags),
     )
 
 
 class PatientsScreen(ClinicScreen):
+    TITLE = "Patients"
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+n", "add", "Add patient", priority=True),
         Binding("ctrl+f", "search", "Search"),
@@ -53,9 +55,13 @@ class PatientsScreen(ClinicScreen):
         search = Input(placeholder="name or MRN; ↓ to the list, enter opens", id="search")
         search.border_title = "Search"
         yield search
-        yield RowList(("MRN", "Name", "Protocol", "Progress", "Next visit", "Flags"), id="patients")
+        yield RowList(
+            ("MRN", "Name", "Protocol", "Progress", "Next visit", "Flags"),
+            optional=(2,),
+            id="patients",
+        )
         yield Static(id="patients-empty", markup=False)
-        yield Footer(compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -72,7 +78,7 @@ class PatientsScreen(ClinicScreen):
         data = self.vp.data
         rows = list(data.search_patients(text, SHOWN))
         empty = not rows and not text and data.patient_count() == 0
-        self.app.call_from_thread(self._show, text, rows, empty)
+        deliver(self, self._show, text, rows, empty)
 
     def _show(self, text: str, rows: Sequence[PatientMatch], empty: bool) -> None:
         if text != self.query_one(Input).value.strip():

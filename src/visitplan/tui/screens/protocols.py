@@ -33,6 +33,7 @@ def protocol_text(entry: ProtocolFile) -> str:
 
 
 class ProtocolsScreen(ClinicScreen):
+    TITLE = "Protocols"
     BINDINGS = [  # noqa: RUF012
         Binding("e", "enroll", "Enroll in this"),
     ]
@@ -46,7 +47,7 @@ class ProtocolsScreen(ClinicScreen):
             )
             with VerticalScroll(id="protocol-detail"):
                 yield Static(id="protocol-text", markup=False)
-        yield Footer(compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

@@ -5,19 +5,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
+from textual.widgets import Static
 
 from visitplan.records.views import VisitView
 from visitplan.tui.screens.base import ClinicScreen
+from visitplan.tui.widgets.row_list import RowList
+from visitplan.tui.widgets.visits import visit_detail
+from visitplan.tui.wording import visit_name
 
 if TYPE_CHECKING:
     # The forms are imported when first opened, not before the agenda's first paint.
     from visitplan.tui.screens.forms import Outcome
 
 VISIT_BINDINGS = [
-    Binding("d", "done", "Done"),
-    Binding("n", "no_show", "No-show"),
-    Binding("v", "move", "Move"),
-    Binding("x", "cancel_visit", "Cancel"),
+    Binding("d", "done", "Done", tooltip="Record the visit as done"),
+    Binding("n", "no_show", "No-show", tooltip="The patient did not come"),
+    Binding("v", "move", "Move", tooltip="Book at another time (rebooks a no-show)"),
+    Binding("x", "cancel_visit", "Cancel", tooltip="Cancel the visit (kept on record)"),
 ]
 
 
@@ -27,17 +31,22 @@ class VisitActions(ClinicScreen):
     def current_visit(self) -> VisitView | None:
         raise NotImplementedError
 
+    def _describe(self) -> None:
+        """The highlighted visit in full, on the line under the list (``.visit-detail``)."""
+        visit = self.current_visit()
+        detail = self.query_one(".visit-detail", Static)
+        detail.update(visit_detail(visit) if visit is not None else "")
+        detail.display = visit is not None
+
+    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        self._describe()
+
     def _open_visit(self, verb: str) -> VisitView | None:
+        # Whether the visit can be changed so is for the records to say: each form
+        # and question runs the change as a dry run first and shows their answer.
         visit = self.current_visit()
         if visit is None:
             self.notify(f"Choose a visit to {verb} first", severity="warning")
-            return None
-        if not visit.is_open and verb != "move":
-            self.notify(f"{visit.label} is {visit.status}; nothing to {verb}", severity="warning")
-            return None
-        if visit.status in ("completed", "cancelled") and verb == "move":
-            self.notify(f"{visit.label} is {visit.status}; it cannot move", severity="warning")
-            return None
         return visit
 
     def _after_form(self, outcome: Outcome | None) -> None:
@@ -65,16 +74,21 @@ class VisitActions(ClinicScreen):
         if visit is None:
             return
         data = self.vp.data
+        name = visit_name(visit)
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.change(
                     lambda: data.missed(visit),
-                    f"No-show recorded: {visit.label} for {visit.mrn}; move (v) books it again",
+                    f"No-show recorded: {name}; move (v) books it again",
                 )
 
+        def check() -> str:
+            data.missed(visit, dry_run=True)
+            return "y records the no-show; the visit stays owed (move books it again)"
+
         question = f"{visit.patient_name} ({visit.mrn}) did not come to {visit.label}?"
-        self.app.push_screen(ConfirmScreen(question, "No-show"), answered)
+        self.app.push_screen(ConfirmScreen(question, "No-show", check), answered)
 
     def action_cancel_visit(self) -> None:
         from visitplan.tui.screens.forms import ConfirmScreen
@@ -83,10 +97,15 @@ class VisitActions(ClinicScreen):
         if visit is None:
             return
         data = self.vp.data
+        name = visit_name(visit)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.change(lambda: data.cancel(visit), f"Cancelled: {visit.label} for {visit.mrn}")
+                self.change(lambda: data.cancel(visit), f"Cancelled: {name}")
+
+        def check() -> str:
+            data.cancel(visit, dry_run=True)
+            return "y cancels it; it stays on record, and calendars are told"
 
         question = f"Cancel {visit.label} for {visit.patient_name} ({visit.mrn})?"
-        self.app.push_screen(ConfirmScreen(question, "Cancel the visit"), answered)
+        self.app.push_screen(ConfirmScreen(question, "Cancel the visit", check), answered)

@@ -1,0 +1,75 @@
+"""How the TUI says things: one date format, visits by patient and label, and the
+records' refusals in the screen's own terms.
+
+Every date on screen reads ``Tue 2026-12-01`` (weekday and ISO date), with the
+time after it where there is one. The records' messages are written for the
+command line (visit ids, option names); here they are reworded for people at the
+front desk, without changing what they say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from visitplan.records.views import VisitView
+
+# What the move form's checkbox says; refusals that it would lift point to it.
+BOOK_ANYWAY = "Book anyway as a deviation"
+
+
+def day_text(day: dt.date) -> str:
+    return f"{day:%a %Y-%m-%d}"
+
+
+def moment_text(moment: dt.datetime) -> str:
+    return f"{moment:%a %Y-%m-%d %H:%M}"
+
+
+def window_text(visit: VisitView) -> str:
+    return f"{day_text(visit.earliest)} to {day_text(visit.latest)}"
+
+
+def visit_name(visit: VisitView) -> str:
+    """A visit as staff call it: its label and whose it is."""
+    return f"{visit.label} for {visit.patient_name}"
+
+
+_ISO_DAY = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?![\w-])")
+_WEEKDAY_BEFORE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) $")
+# Command-line advice in parentheses ("(--force books it anyway ...)").
+_OPTION_ADVICE = re.compile(r"\s*\([^()]*--[a-z][a-z-]*[^()]*\)")
+
+
+def with_weekdays(text: str) -> str:
+    """ISO dates in a sentence get their weekday, as every date in the TUI has."""
+
+    def named(match: re.Match[str]) -> str:
+        before = text[: match.start()]
+        try:
+            day = dt.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            return match[0]
+        if _WEEKDAY_BEFORE.search(before):
+            return match[0]
+        return day_text(day)
+
+    return _ISO_DAY.sub(named, text)
+
+
+def refusal(message: str, visit: VisitView | None = None) -> str:
+    """A records refusal as the TUI says it: the visit named, no command-line words."""
+    if visit is not None:
+        message = re.sub(rf"\bvisit {visit.id}\b", visit_name(visit), message)
+        # The records name a visit's patient by MRN; on screen, by name.
+        message = message.replace(f"{visit.label} for {visit.mrn}", visit_name(visit))
+    message = re.sub(r"\bvisit (\d+)\b", "the visit", message)
+    message = re.sub(r"\benrollment (\d+)\b", "the course", message)
+    message = _OPTION_ADVICE.sub("", message)
+    message = message[:1].upper() + message[1:]
+    return with_weekdays(message)
+
+
+def needs_deviation(deviation: str) -> str:
+    """A move the records refuse unless it is booked as a deviation, and what lifts it."""
+    return f"{with_weekdays(deviation)}: tick '{BOOK_ANYWAY}' to book it anyway"

@@ -5,7 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from visitplan.cli.args import MOMENT_FORMS, add_change_options, moment_arg
+from visitplan.cli.args import (
+    MOMENT_FORMS,
+    Moment,
+    add_change_options,
+    bounded_int,
+    moment_arg,
+    positive_int,
+)
+
+FIRST = "first"  # the records' FIRST_FREE, without importing them to parse a line
+
+
+def _move_target(text: str) -> Moment | str:
+    return FIRST if text.strip().lower() == FIRST else moment_arg(text)
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -29,9 +42,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     move = actions.add_parser("move", parents=[common], help="book the visit at another time")
     move.add_argument(
         "--to",
-        type=moment_arg,
+        type=_move_target,
         metavar="WHEN",
-        help=f"the new time: {MOMENT_FORMS} (default with --clinician: where it is)",
+        help=f"the new time: {MOMENT_FORMS}; or 'first', the first free time (as "
+        "`visitplan slots` lists them); default with --clinician: where it is",
     )
     move.add_argument("--clinician", metavar="NAME", help="hand the visit to another clinician")
     move.add_argument(
@@ -43,6 +57,17 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "missed", parents=[common], help="a no-show (once the visit's time has passed)"
     )
     cancel = actions.add_parser("cancel", parents=[common], help="the visit will not happen")
+    slots = subparsers.add_parser(
+        "slots",
+        parents=[common],
+        help="the nearest free times for a visit: in its window first, then outside",
+    )
+    slots.add_argument("id", type=positive_int, metavar="ID")
+    slots.add_argument(
+        "--count", type=bounded_int(1, 100, "a number of times"), default=5, metavar="N"
+    )
+    slots.add_argument("--json", action="store_true", help="print one JSON object")
+    slots.set_defaults(run=run_slots)
     reopen = actions.add_parser(
         "reopen",
         parents=[common],
@@ -89,12 +114,45 @@ def run_move(args: argparse.Namespace) -> int:
         args,
         lambda desk: desk.move_visit(
             args.id,
-            None if args.to is None else args.to.on(desk.now().date()),
+            args.to if args.to in (None, FIRST) else args.to.on(desk.now().date()),
             force=args.force,
             expected_revision=args.if_revision,
             clinician=args.clinician,
         ),
     )
+
+
+def run_slots(args: argparse.Namespace) -> int:
+    from visitplan.records.presenting import desk_from_args, dump, patient_words, visit_document
+
+    with desk_from_args(args) as desk:
+        visit, times = desk.free_times(args.id, args.count)
+    if args.json:
+        dump(
+            {
+                "visit": visit_document(visit),
+                "times": [
+                    {
+                        "start": t.start.isoformat(),
+                        "end": t.end.isoformat(),
+                        "in_window": t.in_window,
+                        "days_outside": t.days_outside,
+                    }
+                    for t in times
+                ],
+            }
+        )
+        return 0
+    print(
+        f"visit {visit.id}: {visit.label} for {patient_words(visit)}, now "
+        f"{visit.start:%a %Y-%m-%d %H:%M}; window {visit.earliest:%a %Y-%m-%d} to "
+        f"{visit.latest:%a %Y-%m-%d}"
+    )
+    if not times:
+        print("No free time within a year of its target.")
+    for t in times:
+        print(f"  {t.start:%a %Y-%m-%d %H:%M}-{t.end:%H:%M}  {t.describe()}")
+    return 0
 
 
 def run_missed(args: argparse.Namespace) -> int:

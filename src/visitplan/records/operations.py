@@ -30,10 +30,11 @@ from visitplan.records.enrollments import DEFAULT_TIME, EnrollmentRecords
 from visitplan.records.messages import MessageRecords
 from visitplan.records.patients import PatientRecords, check_patient
 from visitplan.records.reading import AUDIT, history_entry
-from visitplan.records.views import HistoryEntry, ImportReport, VisitChange
+from visitplan.records.views import HistoryEntry, ImportReport, VisitChange, VisitView
 from visitplan.records.visits import VisitRecords
 
 if TYPE_CHECKING:
+    from visitplan.domain.free_times import FreeTime
     from visitplan.records.worklist import WorkItem
 
 __all__ = ["DEFAULT_TIME", "STALE", "WRITE_LOCK", "Desk", "check_patient", "open_desk"]
@@ -166,6 +167,20 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords, ClinicRecords, Messa
         from visitplan.records import outcomes
 
         return outcomes.reopen(self, visit_id, expected_revision, dry_run)
+
+    def free_times(
+        self, visit_id: int, count: int = 5, around: dt.datetime | None = None
+    ) -> tuple[VisitView, tuple[FreeTime, ...]]:
+        """The visit and the nearest times it could be booked at: inside its window
+        first (nearest its target, or ``around``), then the nearest outside, each
+        marked; opening hours, closures, capacity, its clinician and its length
+        honoured; never in the past."""
+        from visitplan.records.slots import free_times_for
+
+        with self._read() as c:
+            row = self._visit_row(c, visit_id)
+            view = self._visit(c, visit_id)
+            return view, free_times_for(self, c, row, row.clinician_id, count, around)
 
     def worklist(self) -> list[WorkItem]:
         """Open visits that need someone (overdue, owed, on a closed day, outside their

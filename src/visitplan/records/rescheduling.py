@@ -26,6 +26,9 @@ from visitplan.records.desk_base import seen_revision
 from visitplan.records.reading import VISITS, from_utc, to_utc, visit_query, visit_views
 from visitplan.records.views import SETTLED, VisitChange, VisitView
 
+# `move_visit(..., to=FIRST_FREE)`: the first free time the visit can have.
+FIRST_FREE = "first"
+
 if TYPE_CHECKING:
     from visitplan.records.operations import Desk
 
@@ -49,7 +52,10 @@ def move(
         calendar = desk.calendar_for(clinician_id)
         tz = calendar.tz
         duration = row.end_at - row.start_at
-        asked = _asked(to, row, tz)
+        if to == FIRST_FREE:
+            asked = _first_free(desk, c, row, name, clinician_id)
+        else:
+            asked = _asked(to, row, tz)
         day = asked.date()
         problems = []
         if not row.earliest <= day <= row.latest:
@@ -132,6 +138,7 @@ def _asked(to: dt.datetime | dt.date | str | None, row: Any, tz: Any) -> pendulu
     nothing at all where it is (a visit handed to another clinician as it stands)."""
     if to is None:
         return from_utc(row.start_at, tz)
+
     check_when(to, "visit time")
     if isinstance(to, dt.datetime):
         return local(to, tz)
@@ -139,6 +146,17 @@ def _asked(to: dt.datetime | dt.date | str | None, row: Any, tz: Any) -> pendulu
         own = from_utc(row.start_at, tz)
         return pendulum.datetime(to.year, to.month, to.day, own.hour, own.minute, tz=tz)
     raise InputError(f"{to!r} is not a time to move a visit to")
+
+
+def _first_free(
+    desk: Desk, c: Connection, row: Any, name: str, clinician_id: int | None
+) -> pendulum.DateTime:
+    from visitplan.records.slots import free_times_for
+
+    found = free_times_for(desk, c, row, clinician_id, 1)
+    if not found:
+        raise InputError(f"{name}: no free time within a year of its target")
+    return found[0].start
 
 
 def _window(row: Any) -> str:

@@ -57,7 +57,7 @@ def test_slots_command_lists_times_and_marks_the_window(
     assert main(["patient", "add", "P9", "--name", "Synthetic Nine", *common]) == 0
     assert main(["enroll", "P9", "eswt-plantar-fasciitis", "--start", "2099-03-09", *common]) == 0
     capsys.readouterr()
-    visit_id = [v for v in early.visits(mrn="P9") if v.key == "application-1"][0].id
+    visit_id = next(v for v in early.visits(mrn="P9") if v.key == "application-1").id
     assert main(["slots", str(visit_id), "--count", "3", "--json", *common]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["visit"]["id"] == visit_id

@@ -80,11 +80,18 @@ class ClinicRecords(CourseBuilding):
         self, clinic: Clinic, source: str, *, rebook: bool = False, dry_run: bool = False
     ) -> ClinicReport:
         """Make ``clinic`` (read from ``source``) the clinic of every workstation."""
+        first = self.state.version is None
         with self.write(dry_run=dry_run) as c:
             before = self.state
             if before.valid and before.settings == clinic:
                 version = before.version
-                what = f"the clinic is unchanged (version {version})"
+                # A database's first write stores the clinic this desk was opened with:
+                # for `clinic load`, that is the file being loaded.
+                what = (
+                    f"clinic version {version} loaded from {source}"
+                    if first
+                    else f"the clinic is unchanged (version {version})"
+                )
             else:
                 replaced = before.settings if before.valid else None
                 version = store_settings(c, clinic, source, self.user, self._stamp(), replaced)
@@ -324,7 +331,7 @@ class ClinicRecords(CourseBuilding):
         affected = self._affected(c, days, clinician_id)
         if not rebook or not affected:
             return ClinicReport(what, tuple(affected), closure=closure, version=version)
-        from visitplan.records.rescheduling import cascade
+        from visitplan.records.rescheduling import rebook as book_again
 
         moved: list[int] = []
         now = self._stamp()
@@ -332,7 +339,7 @@ class ClinicRecords(CourseBuilding):
             row = self._visit_row(c, item.visit.id)
             if self._problem(c, row) is None:
                 continue  # an earlier rebooking's cascade moved it already
-            ids, _ = cascade(cast("Desk", self), c, row, None, now, f"booked again: {item.problem}")
+            ids = book_again(cast("Desk", self), c, row, f"booked again: {item.problem}", now)
             moved += [i for i in ids if i not in moved]
         rows = c.execute(visit_query().where(VISITS.c.id.in_(moved))).all()
         views = sorted(
@@ -370,6 +377,8 @@ class ClinicRecords(CourseBuilding):
         calendar = self.calendar_for(row.clinician_id)
         start = from_utc(row.start_at, calendar.tz)
         problem = clinic_problem(calendar, start, from_utc(row.end_at, calendar.tz))
+        if problem is not None and problem[0] == "closed-day":
+            return f"closed on {start:%a %Y-%m-%d} ({calendar.closed_because(start.date())})"
         if problem is not None:
             return problem[1]
         if self._over_capacity(c, row):

@@ -181,19 +181,24 @@ def store_settings(
     now: dt.datetime,
     before: Clinic | None,
 ) -> int:
-    """A new settings version, audited with the fields that changed."""
-    version = int(
-        c.execute(
-            insert(CLINIC_VERSIONS).returning(CLINIC_VERSIONS.c.id),
-            [
-                {
-                    "settings": clinic.model_dump_json(),
-                    "source": source[:1000],
-                    "loaded_at": now,
-                    "loaded_by": who,
-                }
-            ],
-        ).scalar_one()
+    """A new settings version, audited with the fields that changed.
+
+    Versions are numbered 1, 2, 3... by the records themselves (under the write lock),
+    not by a sequence, which a dry run would leave with a gap."""
+    version = 1 + int(
+        c.execute(select(func.coalesce(func.max(CLINIC_VERSIONS.c.id), 0))).scalar_one()
+    )
+    c.execute(
+        insert(CLINIC_VERSIONS),
+        [
+            {
+                "id": version,
+                "settings": clinic.model_dump_json(),
+                "source": source[:1000],
+                "loaded_at": now,
+                "loaded_by": who,
+            }
+        ],
     )
     old = {} if before is None else _shown(before)
     new = _shown(clinic)

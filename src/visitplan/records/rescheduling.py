@@ -210,16 +210,40 @@ def place_again(desk: Desk, c: Connection, row: Any) -> tuple[dict[str, Any], st
     return changes, "; ".join(x for x in (reason, *warnings) if x)
 
 
+def rebook(desk: Desk, c: Connection, row: Any, cause: str, now: dt.datetime) -> list[int]:
+    """Book an open visit again where the clinic can take it: the first free time the
+    engine offers (its window first, nearest its target and its time), its dependents
+    carried along. The ids it moved, the visit first; none when nothing is free."""
+    from visitplan.records.slots import free_times_for
+
+    found = free_times_for(desk, c, row, row.clinician_id, 1)
+    if not found:
+        return []
+    begin = found[0].start
+    duration = row.end_at - row.start_at
+    changes = {
+        "start_at": to_utc(begin),
+        "end_at": to_utc(begin) + duration,
+        "reason": cause,
+        "warnings": "[]",
+        "pinned": False,
+    }
+    desk.change_visit(c, row, row.revision, changes, now, action="rebooked", mrn=row.mrn)
+    moved = [row.id]
+    if begin.date() != from_utc(row.start_at, desk.calendar.tz).date():
+        moved += cascade(desk, c, row, begin, now, cause)[0]
+    return moved
+
+
 def cascade(
     desk: Desk,
     c: Connection,
     changed: Any,
-    new_start: pendulum.DateTime | None,
+    new_start: pendulum.DateTime,
     now: dt.datetime,
     cause: str,
 ) -> tuple[list[int], list[int]]:
-    """Plan the changed visit's open dependents again (with ``new_start`` None, the
-    changed visit too: the engine books it again, a closure's rebooking).
+    """Plan the changed visit's open dependents again.
 
     Returns the ids of the visits it moved, and of the visits placed by hand that it
     left where they are (their target and window follow their anchor; their time
@@ -228,10 +252,8 @@ def cascade(
     snapshot = desk._snapshots.get(c, changed.snapshot_id)
     course = c.execute(select(VISITS).where(VISITS.c.enrollment_id == changed.enrollment_id)).all()
     follow = dependents(snapshot.protocol, changed.key)
-    if new_start is None:
-        follow.add(changed.key)
     tz = desk.calendar.tz
-    pinned: dict[str, dt.datetime] = {} if new_start is None else {changed.key: new_start}
+    pinned: dict[str, dt.datetime] = {changed.key: new_start}
     for row in course:
         if row.key != changed.key and (
             row.key not in follow or row.status in SETTLED or row.pinned
@@ -255,12 +277,10 @@ def cascade(
             continue
         v = planned[row.key]
         window = {"target": v.target, "earliest": v.earliest, "latest": v.latest}
-        itself = row.key == changed.key
-        if row.pinned and not itself:
+        if row.pinned:
             changes: dict[str, Any] = window
         else:
-            followed = cause if itself else f"moved with {label}: {cause}"
-            why = "; ".join(r for r in (followed, v.reason) if r)
+            why = "; ".join(r for r in (f"moved with {label}: {cause}", v.reason) if r)
             changes = {
                 **window,
                 "start_at": to_utc(v.start),
@@ -273,7 +293,7 @@ def cascade(
         if not any(k in changes for k in ("target", "start_at")):
             continue
         desk.change_visit(c, row, row.revision, changes, now, action="rescheduled", mrn=changed.mrn)
-        (left if row.pinned and not itself else moved).append(row.id)
+        (left if row.pinned else moved).append(row.id)
     return moved, left
 
 

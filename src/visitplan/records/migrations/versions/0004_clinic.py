@@ -51,45 +51,50 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_audit_entity", "audit", ["entity", "id"])
+    bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
     for table in ("enrollments", "visits"):
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("clinician_id", sa.Integer))
-            batch.create_foreign_key(
-                f"fk_{table}_clinician", "clinicians", ["clinician_id"], ["id"]
+        if sqlite:
+            # SQLite adds a column with its reference in place. Alembic's batch mode
+            # would copy the table instead, and dropping the old enrollments table
+            # fails while the visits refer to it (foreign keys are on).
+            bind.execute(
+                sa.text(f"ALTER TABLE {table} ADD COLUMN clinician_id INTEGER "
+                        f"CONSTRAINT fk_{table}_clinician REFERENCES clinicians (id)")
+            )  # fmt: skip
+        else:
+            op.add_column(table, sa.Column("clinician_id", sa.Integer))
+            op.create_foreign_key(
+                f"fk_{table}_clinician", table, "clinicians", ["clinician_id"], ["id"]
             )
 
     # Every name staff typed becomes one clinician (names that differ only in case or
-    # spacing are one person), with the clinic's hours and one patient at a time.
-    bind = op.get_bind()
+    # spacing are one person, spelt as on the earliest course), with the clinic's
+    # hours and one patient at a time.
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    names = bind.execute(
-        sa.text("SELECT DISTINCT clinician FROM enrollments WHERE clinician IS NOT NULL")
-    ).scalars()
+    typed = bind.execute(
+        sa.text("SELECT id, clinician FROM enrollments WHERE clinician IS NOT NULL ORDER BY id")
+    ).all()
     ids: dict[str, int] = {}
-    for name in names:
+    for enrollment_id, name in typed:
         shown = " ".join(str(name).split())
         key = shown.casefold()
-        if not shown or key in ids:
+        if not shown:
             continue
-        bind.execute(
-            sa.text(
-                "INSERT INTO clinicians (name, name_key, hours, capacity, revision, created_at, "
-                "updated_at) VALUES (:name, :key, NULL, 1, 1, :now, :now)"
-            ),
-            {"name": shown, "key": key, "now": now},
-        )
-        ids[key] = bind.execute(
-            sa.text("SELECT id FROM clinicians WHERE name_key = :key"), {"key": key}
-        ).scalar_one()
-    for name in bind.execute(
-        sa.text("SELECT DISTINCT clinician FROM enrollments WHERE clinician IS NOT NULL")
-    ).scalars():
-        key = " ".join(str(name).split()).casefold()
         if key not in ids:
-            continue
+            bind.execute(
+                sa.text(
+                    "INSERT INTO clinicians (name, name_key, hours, capacity, revision, "
+                    "created_at, updated_at) VALUES (:name, :key, NULL, 1, 1, :now, :now)"
+                ),
+                {"name": shown, "key": key, "now": now},
+            )
+            ids[key] = bind.execute(
+                sa.text("SELECT id FROM clinicians WHERE name_key = :key"), {"key": key}
+            ).scalar_one()
         bind.execute(
-            sa.text("UPDATE enrollments SET clinician_id = :id WHERE clinician = :name"),
-            {"id": ids[key], "name": name},
+            sa.text("UPDATE enrollments SET clinician_id = :cid WHERE id = :eid"),
+            {"cid": ids[key], "eid": enrollment_id},
         )
     bind.execute(
         sa.text(
@@ -98,8 +103,10 @@ def upgrade() -> None:
         )
     )
     op.drop_index("ix_enrollments_clinician", table_name="enrollments")
-    with op.batch_alter_table("enrollments") as batch:
-        batch.drop_column("clinician")
+    if sqlite:
+        bind.execute(sa.text("ALTER TABLE enrollments DROP COLUMN clinician"))  # 3.35 and later
+    else:
+        op.drop_column("enrollments", "clinician")
     op.create_index("ix_visits_clinician", "visits", ["clinician_id", "start_at"])
 
 

@@ -5,6 +5,7 @@ icalendar, the ``ical`` package and libical's iTIP check."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -231,6 +232,12 @@ def test_a_refused_address_fails_onto_the_worklist_and_the_log_names_no_address(
         assert f"outbox {m.id} failed (550)" in done.err
     assert EMAIL not in done.err + done.out
     assert "desk@clinic.example" not in done.err
+    # The worklist shows each of them, with what the server said and what to do.
+    listed = run_visitplan("worklist", "--json", *clinic.args(), env=clinic.home)
+    items = [i for i in json.loads(listed.out)["items"] if i["reason"] == "message-failed"]
+    assert sorted(i["visit"]["id"] for i in items) == sorted(visit_ids)
+    assert {i["detail"] for i in items} == {"550 5.1.1 <address>: Recipient address rejected"}
+    assert all("check their address" in i["todo"] for i in items)
 
 
 def test_a_temporary_refusal_is_tried_again_later_not_at_once(

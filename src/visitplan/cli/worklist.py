@@ -31,7 +31,12 @@ def run(args: argparse.Namespace) -> int:
         dump(
             {
                 "items": [
-                    {"reason": i.reason, "visit": visit_document(i.visit), "todo": i.todo}
+                    {
+                        "reason": i.reason,
+                        "visit": visit_document(i.visit),
+                        "todo": i.todo,
+                        "detail": i.detail,
+                    }
                     for i in items
                 ]
             }

@@ -12,9 +12,17 @@ from visitplan.records.reading import ENROLLMENTS, VISITS, visit_query, visit_vi
 from visitplan.records.views import VisitView
 
 if TYPE_CHECKING:
-    from visitplan.records.desk_base import DeskBase
+    from visitplan.records.operations import Desk
 
-Reason = Literal["overdue", "owed", "out-of-window", "closed-day", "outside-hours", "pinned-far"]
+Reason = Literal[
+    "overdue",
+    "owed",
+    "out-of-window",
+    "closed-day",
+    "outside-hours",
+    "pinned-far",
+    "message-failed",
+]
 # In this order a visit's first matching reason is the one listed: an outcome comes
 # before a better day, and a closed day before a window.
 REASONS: tuple[Reason, ...] = (
@@ -24,6 +32,7 @@ REASONS: tuple[Reason, ...] = (
     "outside-hours",
     "pinned-far",
     "out-of-window",
+    "message-failed",
 )
 
 TODO: dict[Reason, str] = {
@@ -33,6 +42,8 @@ TODO: dict[Reason, str] = {
     "outside-hours": "it runs outside opening hours: move it to another time",
     "pinned-far": "placed by hand, now outside its window: move it or keep it as a deviation",
     "out-of-window": "outside its window: move it into the window or keep it as a deviation",
+    "message-failed": "an e-mail to the patient about it was refused: check their address "
+    "(patient edit) or tell them another way",
 }
 
 
@@ -40,14 +51,18 @@ TODO: dict[Reason, str] = {
 class WorkItem:
     reason: Reason
     visit: VisitView
+    # For a failed e-mail: what the mail server said (no address in it).
+    detail: str | None = None
 
     @property
     def todo(self) -> str:
         return TODO[self.reason]
 
 
-def worklist(desk: DeskBase) -> list[WorkItem]:
-    """Open visits of running courses that need someone, in time order."""
+def worklist(desk: Desk) -> list[WorkItem]:
+    """Open visits of running courses that need someone, in time order; then the
+    visits whose patient an e-mail failed to reach (any status: the patient may still
+    think a cancelled visit stands)."""
     now = desk.now()
     tz = desk.calendar.tz
     query = (
@@ -55,13 +70,21 @@ def worklist(desk: DeskBase) -> list[WorkItem]:
         .where(VISITS.c.status.in_(("scheduled", "missed")), ENROLLMENTS.c.status == "active")
         .order_by(VISITS.c.start_at, VISITS.c.id)
     )
+    failed = desk.failed_messages()
     with desk._read() as c:
         views = visit_views(c, c.execute(query), desk._snapshots, tz)
+        ids = sorted({m.visit_id for m in failed})
+        told = visit_views(
+            c, c.execute(visit_query().where(VISITS.c.id.in_(ids))), desk._snapshots, tz
+        )
     items = []
     for visit in views:
         reason = _reason(visit, now, desk.calendar_for(visit.clinician_id))
         if reason is not None:
             items.append(WorkItem(reason, visit))
+    by_id = {v.id: v for v in told}
+    for message in failed:
+        items.append(WorkItem("message-failed", by_id[message.visit_id], message.error))
     return items
 
 

@@ -169,13 +169,13 @@ async def test_move_outside_the_window_is_refused_inline_and_nothing_changes(
         await settle(pilot)
         # The records' own check, in the form's words: no option names, no visit ids.
         assert problems(app) == (
-            "✗ Thu 2026-12-24 is outside its window Sun 2026-12-13 to Tue 2026-12-15: "
+            "✗ 9 days after its window (Mon 2026-12-14 to Tue 2026-12-15): "
             "tick 'Book anyway as a deviation' to book it anyway"
         )
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, MoveScreen)  # still open, with the refusal in it
-        assert problems(app).startswith("✗ Thu 2026-12-24 is outside its window")
+        assert problems(app).startswith("✗ 9 days after its window")
         assert "--" not in problems(app)
     with tui_clinic.desk() as desk:
         first = desk.visits(mrn="P-1002")[0]
@@ -301,6 +301,7 @@ async def test_the_footer_at_120_columns_is_every_key_in_order(tui_clinic: TuiCl
 async def test_clinician_status_and_cancelled_filters(tui_clinic: TuiClinic) -> None:
     with tui_clinic.desk() as desk:
         desk.add_patient("P-2001", "Eve Fictional")
+        desk.add_clinician("Dr Kim")
         desk.enroll("P-2001", "eswt-plantar-fasciitis", TODAY, dt.time(16, 0), clinician="Dr Kim")
         desk.cancel_visit(desk.visits(mrn="P-1003")[1].id)
     app = tui_clinic.app()
@@ -348,10 +349,10 @@ async def test_why_a_visit_moved_is_shown_whole_under_it(tui_clinic: TuiClinic) 
         text = " ".join(screen_text(app).split())
         # The stored deviation, whole, on a line of its own (80 columns wrap it).
         assert (
-            "↷ booked as a deviation: Fri 2026-12-18 is outside its window "
-            "Sun 2026-12-13 to Tue 2026-12-15"
+            "↷ booked as a deviation: 3 days after its window "
+            "(Mon 2026-12-14 to Tue 2026-12-15)"
         ) in text
-        assert "⚠ outside its window Sun 2026-12-13 to Tue 2026-12-15" in text
+        assert "⚠ outside its window Mon 2026-12-14 to Tue 2026-12-15" in text
         assert "✓ completed" not in text
 
 
@@ -369,7 +370,7 @@ async def test_the_move_form_warns_of_a_visit_that_ends_after_closing(
         await settle(pilot)
         assert problems(app) == (
             "✓ ctrl+s books it for Mon 2026-12-14 17:30; "
-            "⚠ 17:30 on Mon 2026-12-14 is outside opening hours (09:00-18:00)"
+            "⚠ 17:30 on Mon 2026-12-14 ends at 18:15, after closing (09:00-18:00)"
         )
         app.screen.query_one("#time", Input).value = "17:15"
         await settle(pilot)
@@ -378,7 +379,7 @@ async def test_the_move_form_warns_of_a_visit_that_ends_after_closing(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, AgendaScreen)
-        assert "⚠ 17:30 on Mon 2026-12-14 is outside opening hours" in screen_text(app)
+        assert "⚠ 17:30 on Mon 2026-12-14 ends at 18:15, after closing" in screen_text(app)
 
 
 async def test_done_in_the_future_is_refused_before_saving(tui_clinic: TuiClinic) -> None:

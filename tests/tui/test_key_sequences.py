@@ -114,7 +114,11 @@ def test_random_keys_never_crash_the_app(
     tmp_path: Path,
     seoul_clinic: Clinic,
     catalog: ProtocolCatalog,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Random keys can type a file name into the export form and save it: keep it here.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(tmp_path / "Documents"))
     path = tmp_path / "demo-copy.sqlite3"
     shutil.copyfile(demo_db_file, path)
     run_keys(TuiClinic(path, seoul_clinic, catalog), size, keys)

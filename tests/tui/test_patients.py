@@ -269,3 +269,27 @@ async def test_a_stale_change_is_refused_with_the_records_message(tui_clinic: Tu
     with tui_clinic.desk() as desk:
         assert desk.visits(mrn="P-1001")[0].status == "scheduled"
         assert desk.patient("P-1001").no_shows == 0
+
+
+async def test_a_bare_file_name_is_saved_in_the_documents_folder(
+    tui_clinic: TuiClinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started_in = tmp_path / "started-here"
+    started_in.mkdir()
+    monkeypatch.chdir(started_in)
+    (tmp_path / "Documents").mkdir()
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(tmp_path / "Documents"))
+    app = tui_clinic.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_patient("P-1001")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        app.screen.query_one("#path", Input).value = "ada.ics"
+        await settle(pilot)
+        said = str(app.screen.query_one(Problems).content)
+        assert said == f"✓ ctrl+s saves it as {tmp_path / 'Documents' / 'ada.ics'}"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert Calendar.from_ical((tmp_path / "Documents" / "ada.ics").read_bytes())
+    assert list(started_in.iterdir()) == []

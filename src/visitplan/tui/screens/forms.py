@@ -289,6 +289,10 @@ class ExportScreen(Modal[ExportChoice]):
 
     def choice(self) -> tuple[ExportChoice | None, list[str]]:
         path = Path(self.query_one("#path", Input).value.strip()).expanduser()
+        if path.name and not path.is_absolute():
+            # A bare name goes where the form proposed, never into whatever folder the
+            # app happened to be started from.
+            path = documents() / path
         problems = []
         if not path.name:
             problems.append("a file name is needed")
@@ -321,6 +325,9 @@ class ExportScreen(Modal[ExportChoice]):
     def _check(self) -> None:
         choice, problems = self.choice()
         ready = "ctrl+s saves it"
+        typed = Path(self.query_one("#path", Input).value.strip()).expanduser()
+        if choice is not None and not typed.is_absolute():
+            ready = f"ctrl+s saves it as {choice.path}"
         if choice is not None and not choice.path.parent.is_dir():
             ready = f"ctrl+s saves it (and makes your documents folder {choice.path.parent})"
         elif choice is not None and choice.path.exists():

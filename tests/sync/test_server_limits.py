@@ -196,3 +196,15 @@ def test_serve_refuses_a_header_timeout_out_of_range(sqlite_url: str) -> None:
     for value in ("0", "nan", "1e9"):
         result = run_visitplan("serve", "--header-timeout", value, "--db", sqlite_url)
         assert_one_line_error(result, f"--header-timeout {float(value)}")
+
+
+def test_serve_refuses_a_recheck_or_notify_interval_out_of_range(sqlite_url: str) -> None:
+    for option, value in (
+        ("--recheck-seconds", "nan"),
+        ("--recheck-seconds", "inf"),
+        ("--recheck-seconds", "-1"),
+        ("--notify", "0"),
+        ("--notify", "nan"),
+    ):
+        result = run_visitplan("serve", option, value, "--db", sqlite_url)
+        assert_one_line_error(result, f"{option} {float(value)}")

@@ -57,7 +57,7 @@ def run_send(args: argparse.Namespace) -> int:
     import logging
     import sys
 
-    from visitplan.records import outbox
+    from visitplan.records import sending
     from visitplan.records.presenting import desk_from_args, dump
     from visitplan.sync.mail import deliver, smtp_settings
 
@@ -67,7 +67,7 @@ def run_send(args: argparse.Namespace) -> int:
         format="visitplan: %(message)s",
         stream=sys.stderr,
     )
-    with desk_from_args(args) as desk, outbox.sender_lock(desk):
+    with desk_from_args(args) as desk, sending.sender_lock(desk):
         report = deliver(desk, settings)
         zone = desk.calendar.tz
     if args.json:

@@ -309,7 +309,8 @@ class _RowChecker:
             self.problems.add(
                 number,
                 None,
-                f"{len(cells)} cells, but the header names {width} columns "
+                f"{len(cells)} cells, but the header names {width} "
+                f"column{'' if width == 1 else 's'} "
                 "(a comma too many, or a cell that needed quotes?)",
             )
         cell = {

@@ -56,7 +56,7 @@ def test_plan_table_is_readable(seoul_clinic_file: Path, visitplan_home: dict[st
     )
     assert result.status == 0, result.err
     lines = result.out.splitlines()
-    assert lines[1].split() == ["VISIT", "DATE", "TIME", "WINDOW", "NOTE"]
+    assert ["VISIT", "DATE", "TIME", "WINDOW", "NOTE"] in [line.split() for line in lines[:3]]
     assert "Session 2 of 6  Thu 2026-12-24  09:00" in result.out
     assert "moved: Christmas Day" in result.out
 

@@ -103,3 +103,16 @@ def test_no_import_circle_within(package: str) -> None:
     graph = import_graph(package)
     assert len(graph) > 10, graph.keys()  # the scan sees the package's modules
     assert circles(graph) == []
+
+
+def test_the_records_neither_read_command_lines_nor_print() -> None:
+    # Presentation is the CLI's (visitplan.cli.tables): the records return views.
+    found = []
+    for module, path in modules_of("visitplan.records").items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+                found.append(f"{module}:{node.lineno}: print")
+        if "argparse" in imports_of(module, path, {"argparse"}):
+            found.append(f"{module}: imports argparse")
+    assert found == []

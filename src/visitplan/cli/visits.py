@@ -157,7 +157,7 @@ def run_move(args: argparse.Namespace) -> int:
 
 def run_slots(args: argparse.Namespace) -> int:
     from visitplan.cli.common import desk_from_args, dump
-    from visitplan.cli.tables import patient_words
+    from visitplan.cli.tables import fit_lines, patient_words
     from visitplan.records.presenting import visit_document
 
     with desk_from_args(args) as desk:
@@ -179,14 +179,16 @@ def run_slots(args: argparse.Namespace) -> int:
         )
         return 0
     print(
-        f"visit {visit.id}: {visit.label} for {patient_words(visit)}, now "
-        f"{visit.start:%a %Y-%m-%d %H:%M}; window {visit.earliest:%a %Y-%m-%d} to "
-        f"{visit.latest:%a %Y-%m-%d}"
+        fit_lines(
+            f"visit {visit.id}: {visit.label} for {patient_words(visit)}, now "
+            f"{visit.start:%a %Y-%m-%d %H:%M}; window {visit.earliest:%a %Y-%m-%d} to "
+            f"{visit.latest:%a %Y-%m-%d}"
+        )
     )
     if not times:
         print("No free time within a year of its target.")
     for t in times:
-        print(f"  {t.start:%a %Y-%m-%d %H:%M}-{t.end:%H:%M}  {t.describe()}")
+        print(fit_lines(f"  {t.start:%a %Y-%m-%d %H:%M}-{t.end:%H:%M}  {t.describe()}"))
     return 0
 
 

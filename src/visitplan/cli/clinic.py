@@ -277,7 +277,7 @@ def closure_document(closure: ClosureRecord) -> dict[str, Any]:
 
 def _print_report(report: ClinicReport, as_json: bool) -> None:
     from visitplan.cli.common import dump
-    from visitplan.cli.tables import patient_words
+    from visitplan.cli.tables import fit_lines, patient_words
     from visitplan.records.presenting import visit_document
 
     if as_json:
@@ -304,16 +304,19 @@ def _print_report(report: ClinicReport, as_json: bool) -> None:
     print(f"{len(report.affected)} open visit{'s' if len(report.affected) != 1 else ''} affected:")
     for a in report.affected:
         v = a.visit
-        print(f"  visit {v.id}: {v.label} for {patient_words(v)}: {a.problem}")
+        print(fit_lines(f"  visit {v.id}: {v.label} for {patient_words(v)}: {a.problem}"))
     if report.moved:
         print("Booked again:")
         for v in report.moved:
             print(
-                f"  visit {v.id}: {v.label} for {patient_words(v)} to {v.start:%a %Y-%m-%d %H:%M}"
+                fit_lines(
+                    f"  visit {v.id}: {v.label} for {patient_words(v)} "
+                    f"to {v.start:%a %Y-%m-%d %H:%M}"
+                )
             )
             if v.reason:
-                print(f"    why: {v.reason}")
+                print(fit_lines(f"    why: {v.reason}"))
         for a in report.still:
-            print(f"! visit {a.visit.id} could not be booked better: {a.problem}")
+            print(fit_lines(f"! visit {a.visit.id} could not be booked better: {a.problem}"))
     else:
         print("They stay as booked and are on the worklist; --rebook books them again.")

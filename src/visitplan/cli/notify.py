@@ -112,6 +112,11 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         dump([message_document(m) for m in messages])
         return 0
+    if not messages:
+        print(
+            "No messages in the outbox" + (" that match." if args.status or args.patient else ".")
+        )
+        return 0
     rows = [["ID", "STATUS", "KIND", "VISIT", "MRN", "DUE", "TRIES", "SUBJECT OR WHY"]]
     for m in messages:
         when = m.sent_at or m.next_at

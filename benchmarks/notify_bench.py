@@ -109,7 +109,7 @@ def owe_everything(desk: Desk) -> None:
 
 def send_days(desk: Desk, clock: Clock, first: dt.date, days: int) -> None:
     """One run at the end of each day from ``first``: that day's reminders."""
-    from visitplan.records import outbox
+    from visitplan.records import sending
     from visitplan.sync.mail import deliver, smtp_settings
 
     tz = ZoneInfo(ZONE)
@@ -122,9 +122,9 @@ def send_days(desk: Desk, clock: Clock, first: dt.date, days: int) -> None:
         for day in range(days):
             end = dt.datetime.combine(first + dt.timedelta(days=day + 1), dt.time(0), tz)
             clock.at = end.astimezone(dt.UTC) - dt.timedelta(minutes=1)
-            due += outbox.due(desk, desk._stamp())
+            due += sending.due(desk, desk._stamp())
             began, cpu_began = time.perf_counter(), cpu()
-            with outbox.sender_lock(desk):
+            with sending.sender_lock(desk):
                 report = deliver(desk, settings)
             took += time.perf_counter() - began
             used += cpu() - cpu_began

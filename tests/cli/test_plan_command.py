@@ -56,7 +56,7 @@ def test_plan_table_is_readable(seoul_clinic_file: Path, visitplan_home: dict[st
     )
     assert result.status == 0, result.err
     lines = result.out.splitlines()
-    assert lines[1].split() == ["VISIT", "DATE", "TIME", "WINDOW", "NOTE"]
+    assert ["VISIT", "DATE", "TIME", "WINDOW", "NOTE"] in [line.split() for line in lines[:3]]
     assert "Session 2 of 6  Thu 2026-12-24  09:00" in result.out
     assert "moved: Christmas Day" in result.out
 
@@ -148,7 +148,8 @@ def test_bad_clinic_files(
 def test_protocols_list_show_check(visitplan_home: dict[str, str]) -> None:
     listing = run_visitplan("protocols", "list", env=visitplan_home)
     assert listing.status == 0
-    assert "dextrose-prolotherapy\tv1.0\t7 visits" in listing.out
+    assert listing.out.splitlines()[0].split() == ["ID", "VERSION", "VISITS", "TITLE"]
+    assert "dextrose-prolotherapy        v1.0     7 visits" in listing.out
     shown = run_visitplan("protocols", "show", "dextrose-prolotherapy", env=visitplan_home)
     assert "doi:10.7759/cureus.102370" in shown.out
     assert "3 months after Session 6 of 6" in shown.out

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.notify.conftest import Clock
 from tests.notify.support import PATIENT
 from visitplan.errors import InputError
-from visitplan.records import outbox
+from visitplan.records import sending
 from visitplan.records.messages import Letter
 from visitplan.records.operations import Desk
 from visitplan.records.reading import to_utc
@@ -40,12 +40,12 @@ def kinds(messages: list[MessageView]) -> Counter[str]:
     return Counter(m.kind for m in messages)
 
 
-def send_everything_due(desk: Desk) -> list[outbox.Outgoing]:
+def send_everything_due(desk: Desk) -> list[sending.Outgoing]:
     """What a sender run does to the records, with the server saying yes to all."""
     now = to_utc(desk._clock())
-    claimed = outbox.claim(desk, now, 1000).messages
+    claimed = sending.claim(desk, now, 1000).messages
     for message in claimed:
-        outbox.delivered(desk, message.id, now)
+        sending.delivered(desk, message.id, now)
     return claimed
 
 
@@ -194,12 +194,12 @@ def test_the_patients_messages_newest_first(mail_desk: Desk) -> None:
 def test_what_was_sent_is_not_kept_and_what_is_in_flight_is(mail_desk: Desk) -> None:
     consenting(mail_desk)
     now = to_utc(mail_desk._clock())
-    claimed = outbox.claim(mail_desk, now, 2).messages
-    assert [m.id for m in outbox.in_flight(mail_desk)] == [m.id for m in claimed]
-    assert outbox.in_flight(mail_desk)[0].content == claimed[0].content
-    outbox.delivered(mail_desk, claimed[0].id, now)
-    outbox.release(mail_desk, [claimed[1].id])
-    assert outbox.in_flight(mail_desk) == []
+    claimed = sending.claim(mail_desk, now, 2).messages
+    assert [m.id for m in sending.in_flight(mail_desk)] == [m.id for m in claimed]
+    assert sending.in_flight(mail_desk)[0].content == claimed[0].content
+    sending.delivered(mail_desk, claimed[0].id, now)
+    sending.release(mail_desk, [claimed[1].id])
+    assert sending.in_flight(mail_desk) == []
     with mail_desk.engine.connect() as c:
         kept = dict(c.execute(select(OUTBOX.c.id, OUTBOX.c.content)).all())
     assert kept[claimed[0].id] is None
@@ -209,16 +209,16 @@ def test_what_was_sent_is_not_kept_and_what_is_in_flight_is(mail_desk: Desk) -> 
 def test_temporary_failures_back_off_then_give_up(mail_desk: Desk, clock: Clock) -> None:
     consenting(mail_desk)
     now = to_utc(clock.now)
-    first = outbox.claim(mail_desk, now, 1).messages[0]
-    retry = outbox.deferred(mail_desk, first.id, now, "451 4.3.0 try again")
+    first = sending.claim(mail_desk, now, 1).messages[0]
+    retry = sending.deferred(mail_desk, first.id, now, "451 4.3.0 try again")
     assert retry == now + dt.timedelta(minutes=1)
-    assert outbox.claim(mail_desk, now, 100).messages[0].id != first.id  # not due yet
+    assert sending.claim(mail_desk, now, 100).messages[0].id != first.id  # not due yet
     later = now + dt.timedelta(days=3)
     # The rest went out meanwhile; the deferred one is claimed again when due.
-    again = [m for m in outbox.claim(mail_desk, later, 100).messages if m.id == first.id]
+    again = [m for m in sending.claim(mail_desk, later, 100).messages if m.id == first.id]
     assert again
     assert again[0].message_id == first.message_id
-    assert outbox.deferred(mail_desk, first.id, later, "451 4.3.0 still") is None
+    assert sending.deferred(mail_desk, first.id, later, "451 4.3.0 still") is None
     (failed,) = [m for m in mail_desk.failed_messages() if m.id == first.id]
     assert failed.attempts == 2
     assert failed.error is not None
@@ -230,8 +230,8 @@ def test_failed_messages_stay_on_the_worklist_until_a_later_one_replaces_them(
 ) -> None:
     visits = consenting(mail_desk)
     now = to_utc(clock.now)
-    for message in outbox.claim(mail_desk, now, 100).messages:
-        outbox.refused(mail_desk, message.id, now, "550 5.1.1 <address>: no such user")
+    for message in sending.claim(mail_desk, now, 100).messages:
+        sending.refused(mail_desk, message.id, now, "550 5.1.1 <address>: no such user")
     failed = mail_desk.failed_messages()
     assert {m.visit_id for m in failed} == {v.id for v in visits}
     assert all(m.kind == "request" and m.error and m.error.startswith("550") for m in failed)
@@ -245,7 +245,7 @@ def test_a_row_that_no_longer_applies_is_skipped_with_why(mail_desk: Desk, clock
     visits = consenting(mail_desk)
     send_everything_due(mail_desk)
     clock.now = utc(visits[0].start) + dt.timedelta(minutes=5)
-    claimed = outbox.claim(mail_desk, to_utc(clock.now), 100)
+    claimed = sending.claim(mail_desk, to_utc(clock.now), 100)
     assert claimed.messages == []
     (skipped,) = mail_desk.outbox_messages(status="skipped")
     assert skipped.visit_id == visits[0].id
@@ -265,12 +265,12 @@ def test_a_preview_renders_without_sending_or_keeping(mail_desk: Desk) -> None:
 
 def test_one_sender_at_a_time(mail_desk: Desk) -> None:
     with (
-        outbox.sender_lock(mail_desk),
+        sending.sender_lock(mail_desk),
         pytest.raises(InputError, match="another sender is running"),
-        outbox.sender_lock(mail_desk),
+        sending.sender_lock(mail_desk),
     ):
         pass
-    with outbox.sender_lock(mail_desk):
+    with sending.sender_lock(mail_desk):
         pass  # free again once the first let go
 
 

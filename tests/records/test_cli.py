@@ -59,8 +59,11 @@ def test_every_records_command(cli: Cli, tmp_path: Path) -> None:
     first, second = visits[0]["id"], visits[1]["id"]
 
     listing = cli("visits", "P1")
-    assert listing.splitlines()[0].split()[:4] == ["ID", "DATE", "TIME", "STATUS"]
-    assert visits[0]["uid"] in listing
+    assert listing.splitlines()[0].startswith("course 1: ")
+    heads = [line.split()[:4] for line in listing.splitlines() if line.startswith("ID ")]
+    assert heads == [["ID", "DATE", "TIME", "STATUS"]]
+    assert visits[0]["uid"] not in listing
+    assert visits[0]["uid"] in cli("visits", "P1", "--wide")
 
     done = cli.json("visit", "done", str(first), "--at", "2026-04-08 10:00")
     assert isinstance(done, dict)
@@ -91,7 +94,7 @@ def test_every_records_command(cli: Cli, tmp_path: Path) -> None:
     assert "P1" in cli("agenda", "--date", "2026-04-06", "--days", "7")
     assert "patient added patient P1" in cli("history", "P1")
     assert cli("patient", "list", "--search", "nobody").splitlines() == [
-        "MRN  COURSES  NO-SHOWS  NAME"
+        "No patients match 'nobody'."
     ]
     history = cli.json("history", "P1")
     assert isinstance(history, list)
@@ -105,7 +108,7 @@ def test_import_demo_and_upgrade(cli: Cli, tmp_path: Path) -> None:
         "mrn,name,protocol,start\nP1,Synthetic One,eswt-plantar-fasciitis,2026-04-06\n",
         encoding="utf-8",
     )
-    assert "1 new patients, 1 courses, 4 visits" in cli("import", str(path))
+    assert "1 new patient, 1 course, 4 visits" in cli("import", str(path))
     assert "already at" in cli("db", "upgrade")
     assert "6 made-up patients" in cli("demo")
     assert len(cli.json("patient", "list")) == 7  # type: ignore[arg-type]

@@ -226,7 +226,7 @@ def test_the_command_prints_one_line_per_bad_row_then_the_count(
     ]
     path.write_text("mrn,name\nA1,Ann One\n", "utf-8")
     assert run_visitplan("import", str(path), env=env).out == (
-        f"{path}: 1 new patients, 0 courses, 0 visits\n"
+        f"{path}: 1 new patient, 0 courses, 0 visits\n"
     )
     again = run_visitplan("import", str(path), env=env)
     assert (again.status, again.err) == (0, "")

@@ -349,8 +349,7 @@ async def test_why_a_visit_moved_is_shown_whole_under_it(tui_clinic: TuiClinic) 
         text = " ".join(screen_text(app).split())
         # The stored deviation, whole, on a line of its own (80 columns wrap it).
         assert (
-            "↷ booked as a deviation: 3 days after its window "
-            "(Mon 2026-12-14 to Tue 2026-12-15)"
+            "↷ booked as a deviation: 3 days after its window (Mon 2026-12-14 to Tue 2026-12-15)"
         ) in text
         assert "⚠ outside its window Mon 2026-12-14 to Tue 2026-12-15" in text
         assert "✓ completed" not in text

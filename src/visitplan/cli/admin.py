@@ -53,7 +53,8 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args
+    from visitplan.cli.common import desk_from_args
+    from visitplan.cli.tables import counted
 
     with desk_from_args(args) as desk:
         report = desk.import_csv(args.file)
@@ -62,26 +63,30 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"{args.file}: nothing new imported: {already}only what the records hold")
         return 0
     print(
-        f"{args.file}: {report.patients} new patients, {report.enrollments} courses, "
-        f"{report.visits} visits"
+        f"{args.file}: {counted(report.patients, 'new patient')}, "
+        f"{counted(report.enrollments, 'course')}, {counted(report.visits, 'visit')}"
         + (f"; {already}what the records already hold" if report.already else "")
     )
     return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from visitplan.cli.common import desk_from_args
+    from visitplan.cli.tables import counted
     from visitplan.records.demo import fill
-    from visitplan.records.presenting import desk_from_args
 
     with desk_from_args(args) as desk:
         patients, visits = fill(desk)
         where = desk.url
-    print(f"{where}: {patients} made-up patients with {visits} visits; try `visitplan agenda`")
+    print(
+        f"{where}: {counted(patients, 'made-up patient')} with {counted(visits, 'visit')}; "
+        "try `visitplan agenda`"
+    )
     return 0
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args
+    from visitplan.cli.common import desk_from_args
 
     with desk_from_args(args) as desk:
         desk.backup(args.path)

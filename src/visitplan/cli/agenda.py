@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from visitplan.cli.args import DAY_FORMS, bounded_int, day_arg
 from visitplan.domain.limits import MAX_AGENDA_DAYS
+
+if TYPE_CHECKING:
+    from visitplan.records.views import VisitView
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -24,19 +30,58 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help=f"how many days from --date (default 1, at most {MAX_AGENDA_DAYS})",
     )
     parser.add_argument("--clinician", metavar="NAME", help="only this clinician's visits")
+    parser.add_argument(
+        "--names", action="store_true", help="patients by full name (default: initials and MRN)"
+    )
+    parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="add each visit's key, target, revision and UID (lines then as long as they are)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON list")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args, dump, visit_document, visit_table
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.records.presenting import visit_document
 
     with desk_from_args(args) as desk:
         today = desk.now().date()
         day = args.date.on(today) if args.date else today
         visits = desk.agenda(day, args.days, args.clinician)
+        clinician = desk.state.clinician(args.clinician).name if args.clinician else None
     if args.json:
         dump([visit_document(v) for v in visits])
     else:
-        print(visit_table(visits, with_patient=True))
+        print(agenda_text(visits, day, args.days, clinician, names=args.names, wide=args.wide))
     return 0
+
+
+def agenda_text(
+    visits: Sequence[VisitView],
+    day: dt.date,
+    days: int,
+    clinician: str | None,
+    *,
+    names: bool,
+    wide: bool,
+) -> str:
+    """Each day's visits under a heading of its own; a day without any is left out,
+    and an agenda without any says so."""
+    from visitplan.cli.tables import agenda_sections, counted
+
+    whose = f" for {clinician}" if clinician else ""
+    if not visits:
+        last = day + dt.timedelta(days=days - 1)
+        when = (
+            f"on {day:%a %Y-%m-%d}"
+            if days == 1
+            else f"from {day:%a %Y-%m-%d} to {last:%a %Y-%m-%d}"
+        )
+        return f"No visits{whose} {when}."
+    sections = []
+    for date, group in itertools.groupby(visits, key=lambda v: v.start.date()):
+        shown = list(group)
+        sections.append((f"{date:%a %Y-%m-%d}{whose}: {counted(len(shown), 'visit')}", shown))
+    return agenda_sections(sections, names=names, wide=wide)

@@ -97,10 +97,10 @@ def _clinician_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_load(args: argparse.Namespace) -> int:
+    from visitplan.cli.common import catalog_from_args
     from visitplan.domain.clinic import parse_clinic
     from visitplan.errors import InputError
     from visitplan.records.operations import open_desk
-    from visitplan.records.presenting import catalog_from_args
 
     path: Path = args.file
     try:
@@ -126,7 +126,7 @@ def run_load(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     import json
 
-    from visitplan.records.presenting import desk_from_args, dump
+    from visitplan.cli.common import desk_from_args, dump
 
     with desk_from_args(args) as desk:
         state = desk.state
@@ -145,7 +145,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_closure_add(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args
+    from visitplan.cli.common import desk_from_args
 
     with desk_from_args(args) as desk:
         today = desk.now().date()
@@ -161,7 +161,8 @@ def run_closure_add(args: argparse.Namespace) -> int:
 
 
 def run_closure_list(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args, dump, table
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.tables import table
 
     with desk_from_args(args) as desk:
         closures = desk.closures()
@@ -182,12 +183,12 @@ def run_closure_list(args: argparse.Namespace) -> int:
         ]
         for c in closures
     ]
-    print(table(rows))
+    print(table(rows, keep=(0, 1, 2)))
     return 0
 
 
 def run_closure_remove(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args
+    from visitplan.cli.common import desk_from_args
 
     with desk_from_args(args) as desk:
         removed = desk.remove_closure(args.id)
@@ -199,7 +200,7 @@ def run_closure_remove(args: argparse.Namespace) -> int:
 
 
 def run_clinician_add(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args, dump
+    from visitplan.cli.common import desk_from_args, dump
 
     with desk_from_args(args) as desk:
         added = desk.add_clinician(args.name, args.hours, args.capacity or 1)
@@ -211,7 +212,8 @@ def run_clinician_add(args: argparse.Namespace) -> int:
 
 
 def run_clinician_list(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args, dump, table
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.tables import table
 
     with desk_from_args(args) as desk:
         people = desk.clinicians()
@@ -223,14 +225,14 @@ def run_clinician_list(args: argparse.Namespace) -> int:
         return 0
     rows = [["NAME", "CAPACITY", "HOURS"]]
     rows += [[p.name, str(p.spec.capacity), _hours(p)] for p in people]
-    print(table(rows))
+    print(table(rows, keep=(1,)))
     return 0
 
 
 def run_clinician_edit(args: argparse.Namespace) -> int:
+    from visitplan.cli.common import desk_from_args
     from visitplan.errors import InputError
     from visitplan.records.clinic_ops import UNCHANGED
-    from visitplan.records.presenting import desk_from_args
 
     if args.clinic_hours and args.hours:
         raise InputError("clinician edit: give --hours or --clinic-hours, not both")
@@ -274,7 +276,9 @@ def closure_document(closure: ClosureRecord) -> dict[str, Any]:
 
 
 def _print_report(report: ClinicReport, as_json: bool) -> None:
-    from visitplan.records.presenting import dump, patient_words, visit_document
+    from visitplan.cli.common import dump
+    from visitplan.cli.tables import fit_lines, patient_words
+    from visitplan.records.presenting import visit_document
 
     if as_json:
         dump(
@@ -300,16 +304,19 @@ def _print_report(report: ClinicReport, as_json: bool) -> None:
     print(f"{len(report.affected)} open visit{'s' if len(report.affected) != 1 else ''} affected:")
     for a in report.affected:
         v = a.visit
-        print(f"  visit {v.id}: {v.label} for {patient_words(v)}: {a.problem}")
+        print(fit_lines(f"  visit {v.id}: {v.label} for {patient_words(v)}: {a.problem}"))
     if report.moved:
         print("Booked again:")
         for v in report.moved:
             print(
-                f"  visit {v.id}: {v.label} for {patient_words(v)} to {v.start:%a %Y-%m-%d %H:%M}"
+                fit_lines(
+                    f"  visit {v.id}: {v.label} for {patient_words(v)} "
+                    f"to {v.start:%a %Y-%m-%d %H:%M}"
+                )
             )
             if v.reason:
-                print(f"    why: {v.reason}")
+                print(fit_lines(f"    why: {v.reason}"))
         for a in report.still:
-            print(f"! visit {a.visit.id} could not be booked better: {a.problem}")
+            print(fit_lines(f"! visit {a.visit.id} could not be booked better: {a.problem}"))
     else:
         print("They stay as booked and are on the worklist; --rebook books them again.")

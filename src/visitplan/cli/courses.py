@@ -71,7 +71,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_enroll(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args
+    from visitplan.cli.common import desk_from_args
 
     with desk_from_args(args) as desk:
         today = desk.now().date()
@@ -89,7 +89,7 @@ def run_enroll(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args
+    from visitplan.cli.common import desk_from_args
 
     with desk_from_args(args) as desk:
         detail = desk.enrollment_detail(args.id)
@@ -98,7 +98,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_withdraw(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args
+    from visitplan.cli.common import desk_from_args
 
     with desk_from_args(args) as desk:
         detail = desk.withdraw(args.id, args.if_revision)
@@ -107,7 +107,7 @@ def run_withdraw(args: argparse.Namespace) -> int:
 
 
 def run_reinstate(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args
+    from visitplan.cli.common import desk_from_args
 
     with desk_from_args(args) as desk:
         detail = desk.reinstate(args.id, args.if_revision, another=args.another)
@@ -116,13 +116,9 @@ def run_reinstate(args: argparse.Namespace) -> int:
 
 
 def _print_detail(detail: Any, as_json: bool) -> None:
-    from visitplan.records.presenting import (
-        dump,
-        enrollment_document,
-        placement_lines,
-        visit_document,
-        visit_table,
-    )
+    from visitplan.cli.common import dump
+    from visitplan.cli.tables import course_visit_table, fit_lines, placement_lines
+    from visitplan.records.presenting import enrollment_document, visit_document
 
     e = detail.enrollment
     if as_json:
@@ -135,11 +131,13 @@ def _print_detail(detail: Any, as_json: bool) -> None:
         )
         return
     print(
-        f"course {e.id}: {e.mrn} in {e.protocol_title} v{e.protocol_version} "
-        f"from {e.start} at {e.time:%H:%M}, {e.status}"
+        fit_lines(
+            f"course {e.id}: {e.mrn} in {e.protocol_title} v{e.protocol_version} "
+            f"from {e.start} at {e.time:%H:%M}, {e.status}"
+        )
     )
-    print(visit_table(detail.visits))
+    print(course_visit_table(detail.visits))
     for line in placement_lines(detail.visits):
         print(line)
     for warning in detail.warnings:
-        print(f"! {warning}")
+        print(fit_lines(f"! {warning}"))

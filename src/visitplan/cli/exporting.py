@@ -66,10 +66,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from visitplan.cli.common import desk_from_args
     from visitplan.domain.ical import ExportOptions
     from visitplan.errors import InputError
     from visitplan.exporting import Scope, export_from_desk, write_output
-    from visitplan.records.presenting import desk_from_args
 
     if args.first and args.last and args.last < args.first:
         raise InputError(f"--to {args.last} is before --from {args.first}")

@@ -115,14 +115,17 @@ def run_list(args: argparse.Namespace) -> int:
                 str(f.settings.scope),
                 f.settings.audience,
                 f.settings.privacy,
-                f"{f.created_at:%Y-%m-%d %H:%M}",
+                f"{f.created_at:%Y-%m-%d}",  # the time is in --json
                 f.created_by,
                 state,
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    from visitplan.cli.tables import table
+
+    if not feeds:
+        print("No feeds yet: `visitplan feed create SCOPE` makes one.")
+        return 0
+    print(table(rows, keep=(0, 4, 6)))
     return 0
 
 

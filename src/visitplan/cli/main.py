@@ -100,6 +100,7 @@ def environment_help() -> str:
         ("VISITPLAN_SMTP_PASSWORD", "notify: the mail server's password"),
         ("VISITPLAN_SMTP_PASSWORD_FILE", "notify: a file whose first line is that password"),
         ("VISITPLAN_DEBUG", "set to 1 to see the traceback of an internal error"),
+        ("COLUMNS", "the width text tables fit (at least 80; default: the terminal's)"),
     )
     width = max(len(name) for name, _ in rows) + 2
     return "environment:\n" + "\n".join(f"  {name:<{width}}{what}" for name, what in rows)

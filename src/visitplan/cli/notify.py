@@ -57,8 +57,8 @@ def run_send(args: argparse.Namespace) -> int:
     import logging
     import sys
 
-    from visitplan.records import outbox
-    from visitplan.records.presenting import desk_from_args, dump
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.records import sending
     from visitplan.sync.mail import deliver, smtp_settings
 
     settings = smtp_settings(password_file=args.password_file)
@@ -67,7 +67,7 @@ def run_send(args: argparse.Namespace) -> int:
         format="visitplan: %(message)s",
         stream=sys.stderr,
     )
-    with desk_from_args(args) as desk, outbox.sender_lock(desk):
+    with desk_from_args(args) as desk, sending.sender_lock(desk):
         report = deliver(desk, settings)
         zone = desk.calendar.tz
     if args.json:
@@ -94,7 +94,8 @@ def run_send(args: argparse.Namespace) -> int:
         )
     if report.stopped:
         print(
-            f"visitplan: {report.stopped}; {report.waiting} messages wait for the next run",
+            f"visitplan: {report.stopped}; {report.waiting} "
+            f"{'message waits' if report.waiting == 1 else 'messages wait'} for the next run",
             file=sys.stderr,
         )
         return 2
@@ -102,13 +103,19 @@ def run_send(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args, dump, table
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.tables import table
 
     with desk_from_args(args) as desk:
         messages = desk.outbox_messages(status=args.status, mrn=args.patient, limit=args.limit)
         zone = desk.calendar.tz
     if args.json:
         dump([message_document(m) for m in messages])
+        return 0
+    if not messages:
+        print(
+            "No messages in the outbox" + (" that match." if args.status or args.patient else ".")
+        )
         return 0
     rows = [["ID", "STATUS", "KIND", "VISIT", "MRN", "DUE", "TRIES", "SUBJECT OR WHY"]]
     for m in messages:
@@ -125,7 +132,7 @@ def run_list(args: argparse.Namespace) -> int:
                 (m.error if m.status in ("failed", "skipped") or m.attempts else m.subject) or "",
             ]
         )
-    print(table(rows))
+    print(table(rows, keep=(0, 1, 2, 3, 5, 6)))
     return 0
 
 
@@ -150,8 +157,8 @@ def message_document(m: MessageView) -> dict[str, Any]:
 def run_preview(args: argparse.Namespace) -> int:
     import sys
 
+    from visitplan.cli.common import desk_from_args
     from visitplan.records.messages import Letter
-    from visitplan.records.presenting import desk_from_args
 
     with desk_from_args(args) as desk:
         patient = desk.patient(args.mrn)

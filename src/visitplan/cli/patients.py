@@ -65,7 +65,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def run_add(args: argparse.Namespace) -> int:
     import sys
 
-    from visitplan.records.presenting import desk_from_args, dump, patient_document
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.records.presenting import patient_document
 
     with desk_from_args(args) as desk:
         patient = desk.add_patient(args.mrn, args.name, args.phone, args.email, notify=args.notify)
@@ -80,8 +81,9 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_edit(args: argparse.Namespace) -> int:
+    from visitplan.cli.common import desk_from_args, dump
     from visitplan.errors import InputError
-    from visitplan.records.presenting import desk_from_args, dump, patient_document
+    from visitplan.records.presenting import patient_document
 
     changes = {k: getattr(args, k) for k in ("name", "phone", "email", "notes", "notify")}
     if all(v is None for v in changes.values()):
@@ -101,26 +103,28 @@ def run_edit(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args, dump, patient_document, table
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.tables import table
+    from visitplan.records.presenting import patient_document
 
     with desk_from_args(args) as desk:
         patients = desk.patients(args.search)
     if args.json:
         dump([patient_document(p) for p in patients])
         return 0
+    if not patients:
+        print(f"No patients match {args.search!r}." if args.search else "No patients yet.")
+        return 0
     rows = [["MRN", "COURSES", "NO-SHOWS", "NAME"]]
     rows += [[p.mrn, str(p.enrollments), str(p.no_shows), p.name] for p in patients]
-    print(table(rows))
+    print(table(rows, keep=(1, 2)))
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import (
-        desk_from_args,
-        dump,
-        enrollment_document,
-        patient_document,
-    )
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.tables import fit_lines
+    from visitplan.records.presenting import enrollment_document, patient_document
 
     with desk_from_args(args) as desk:
         patient = desk.patient(args.mrn)
@@ -128,10 +132,10 @@ def run_show(args: argparse.Namespace) -> int:
     if args.json:
         dump({**patient_document(patient), "courses": [enrollment_document(e) for e in courses]})
         return 0
-    print(f"{patient.mrn}  {patient.name}")
+    print(fit_lines(f"{patient.mrn}  {patient.name}"))
     for label, value in (("phone", patient.phone), ("e-mail", patient.email)):
         if value:
-            print(f"  {label}: {value}")
+            print(fit_lines(f"  {label}: {value}"))
     consent = "invitations and reminders" if patient.notify == "email" else "none"
     print(f"  e-mail messages: {consent}")
     print(f"  no-shows: {patient.no_shows}")
@@ -139,14 +143,18 @@ def run_show(args: argparse.Namespace) -> int:
         newer = f" (version {e.current_version} now exists)" if e.newer_version_available else ""
         who = f", {e.clinician}" if e.clinician else ""
         print(
-            f"  course {e.id}: {e.protocol_title} v{e.protocol_version}{newer}, "
-            f"from {e.start} at {e.time:%H:%M}{who}, {e.status}"
+            fit_lines(
+                f"  course {e.id}: {e.protocol_title} v{e.protocol_version}{newer}, "
+                f"from {e.start} at {e.time:%H:%M}{who}, {e.status}"
+            )
         )
     return 0
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args, dump, history_document, table
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.tables import table
+    from visitplan.records.presenting import history_document
 
     with desk_from_args(args) as desk:
         entries = desk.history(args.mrn)
@@ -159,7 +167,10 @@ def run_history(args: argparse.Namespace) -> int:
         when = h.at.astimezone(zone)
         what = f"{h.action} {h.entity} {h.entity_id}"
         rows.append([f"{when:%Y-%m-%d %H:%M:%S}", h.who, what, _change(h.before, h.after)])
-    print(table(rows))
+    if len(rows) == 1:
+        print(f"No history for patient {args.mrn}.")
+        return 0
+    print(table(rows, keep=(0,)))
     return 0
 
 

@@ -128,14 +128,18 @@ def plan_table(entry: ProtocolFile, clinic: Clinic, result: Plan) -> str:
                 note,
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = [
+    from visitplan.cli.tables import Column, fit_lines, render
+
+    columns = [
+        Column("VISIT", gives=True),
+        Column("DATE", keep=True),
+        Column("TIME", keep=True),
+        Column("WINDOW", keep=True),
+        Column("NOTE", gives=True),
+    ]
+    heading = (
         f"{entry.protocol.title} (v{entry.protocol.version}) at {clinic.name}, {clinic.timezone}"
-    ]
-    lines += [
-        "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
-        for r in rows
-    ]
-    lines = [line.rstrip() for line in lines]
-    lines += [f"! {w}" for w in result.warnings]
+    )
+    lines = [fit_lines(heading), render(columns, rows[1:])]
+    lines += [fit_lines(f"! {w}") for w in result.warnings]
     return "\n".join(lines)

@@ -29,30 +29,53 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    """Every protocol that can be read, and one line on stderr for each file that
+    cannot: a person sees what is usable, and exit status 2 tells a script that a
+    file is broken (as `protocols check` does)."""
+    import sys
+
     from visitplan.catalog import ProtocolCatalog, protocol_dirs
+    from visitplan.cli.tables import Column, counted, render
+    from visitplan.errors import InputError
 
     catalog = ProtocolCatalog(protocol_dirs(args.protocols))
-    for entry in catalog.all():
+    rows = []
+    bad = 0
+    for protocol_id in catalog.ids:
+        try:
+            entry = catalog.get(protocol_id)
+        except InputError as exc:
+            print(f"visitplan: {exc.message}", file=sys.stderr)
+            bad += 1
+            continue
         steps = sum(v.count for v in entry.protocol.visits)
-        print(f"{entry.id}\tv{entry.protocol.version}\t{steps} visits\t{entry.protocol.title}")
-    return 0
+        rows.append(
+            [entry.id, f"v{entry.protocol.version}", counted(steps, "visit"), entry.protocol.title]
+        )
+    if rows:
+        columns = [Column("ID"), Column("VERSION", keep=True), Column("VISITS", keep=True)]
+        print(render([*columns, Column("TITLE", gives=True)], rows))
+    elif not bad:
+        print("No protocol files found.")
+    return 2 if bad else 0
 
 
 def run_show(args: argparse.Namespace) -> int:
     from visitplan.catalog import ProtocolCatalog, protocol_dirs
+    from visitplan.cli.tables import fit_lines
     from visitplan.domain.protocol import course_in_words
 
     entry = ProtocolCatalog(protocol_dirs(args.protocols)).get(args.protocol)
     protocol = entry.protocol
-    print(f"{protocol.title} (version {protocol.version}) [{entry.id}]")
+    lines = [f"{protocol.title} (version {protocol.version}) [{entry.id}]"]
     if protocol.description:
-        print(protocol.description.strip())
+        lines.append(protocol.description.strip())
     if protocol.reference:
         doi = f" doi:{protocol.reference.doi}" if protocol.reference.doi else ""
-        print(f"Source: {protocol.reference.citation}{doi}")
-    print()
-    for line in course_in_words(protocol):
-        print(f"- {line}")
+        lines.append(f"Source: {protocol.reference.citation}{doi}")
+    lines.append("")
+    lines += [f"- {line}" for line in course_in_words(protocol)]
+    print(fit_lines("\n".join(lines)))
     return 0
 
 

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, *, collect: bool) -> int:
-    from visitplan.records.presenting import desk_from_args
+    from visitplan.cli.common import desk_from_args
     from visitplan.tui.records_adapter import RecordsData
 
     desk = desk_from_args(args)

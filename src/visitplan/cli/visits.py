@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from visitplan.cli.args import (
     MOMENT_FORMS,
@@ -13,6 +14,9 @@ from visitplan.cli.args import (
     moment_arg,
     positive_int,
 )
+
+if TYPE_CHECKING:
+    from visitplan.records.views import EnrollmentView, VisitView
 
 FIRST = "first"  # the records' FIRST_FREE, without importing them to parse a line
 
@@ -26,6 +30,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "visits", parents=[common], help="every visit of a patient, in time order"
     )
     listing.add_argument("mrn", metavar="MRN")
+    listing.add_argument(
+        "--wide",
+        action="store_true",
+        help="add each visit's key, revision and UID (lines then as long as they are)",
+    )
     listing.add_argument("--json", action="store_true", help="print a JSON list")
     listing.set_defaults(run=run_list)
 
@@ -85,15 +94,39 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args, dump, visit_document, visit_table
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.records.presenting import visit_document
 
     with desk_from_args(args) as desk:
         visits = desk.visits(mrn=args.mrn)
+        courses = [] if args.json else desk.enrollments(args.mrn)
     if args.json:
         dump([visit_document(v) for v in visits])
-    else:
-        print(visit_table(visits))
+        return 0
+    print(courses_text(args.mrn, courses, visits, wide=args.wide))
     return 0
+
+
+def courses_text(
+    mrn: str, courses: Sequence[EnrollmentView], visits: Sequence[VisitView], *, wide: bool
+) -> str:
+    """A patient's visits course by course, each under a heading naming the course."""
+    from visitplan.cli.tables import course_visit_sections
+
+    if not visits:
+        return f"No visits for patient {mrn}."
+    sections = []
+    for course in courses:
+        own = [v for v in visits if v.enrollment_id == course.id]
+        if not own:
+            continue
+        who = f", {course.clinician}" if course.clinician else ""
+        heading = (
+            f"course {course.id}: {course.protocol_title} v{course.protocol_version}, "
+            f"from {course.start:%a %Y-%m-%d}{who}, {course.status}"
+        )
+        sections.append((heading, own))
+    return course_visit_sections(sections, wide=wide)
 
 
 def run_done(args: argparse.Namespace) -> int:
@@ -123,7 +156,9 @@ def run_move(args: argparse.Namespace) -> int:
 
 
 def run_slots(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import desk_from_args, dump, patient_words, visit_document
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.tables import fit_lines, patient_words
+    from visitplan.records.presenting import visit_document
 
     with desk_from_args(args) as desk:
         visit, times = desk.free_times(args.id, args.count)
@@ -144,14 +179,16 @@ def run_slots(args: argparse.Namespace) -> int:
         )
         return 0
     print(
-        f"visit {visit.id}: {visit.label} for {patient_words(visit)}, now "
-        f"{visit.start:%a %Y-%m-%d %H:%M}; window {visit.earliest:%a %Y-%m-%d} to "
-        f"{visit.latest:%a %Y-%m-%d}"
+        fit_lines(
+            f"visit {visit.id}: {visit.label} for {patient_words(visit)}, now "
+            f"{visit.start:%a %Y-%m-%d %H:%M}; window {visit.earliest:%a %Y-%m-%d} to "
+            f"{visit.latest:%a %Y-%m-%d}"
+        )
     )
     if not times:
         print("No free time within a year of its target.")
     for t in times:
-        print(f"  {t.start:%a %Y-%m-%d %H:%M}-{t.end:%H:%M}  {t.describe()}")
+        print(fit_lines(f"  {t.start:%a %Y-%m-%d %H:%M}-{t.end:%H:%M}  {t.describe()}"))
     return 0
 
 
@@ -168,7 +205,9 @@ def run_reopen(args: argparse.Namespace) -> int:
 
 
 def _change(args: argparse.Namespace, action: Any) -> int:
-    from visitplan.records.presenting import change_document, change_lines, desk_from_args, dump
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.tables import change_lines
+    from visitplan.records.presenting import change_document
 
     with desk_from_args(args) as desk:
         change = action(desk)

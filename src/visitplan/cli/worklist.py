@@ -17,13 +17,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from visitplan.records.presenting import (
-        desk_from_args,
-        dump,
-        patient_words,
-        table,
-        visit_document,
-    )
+    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.tables import patient_words, table
+    from visitplan.records.presenting import visit_document
 
     with desk_from_args(args) as desk:
         items = desk.worklist()
@@ -51,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
         rows.append(
             [i.reason, f"{v.start:%a %Y-%m-%d %H:%M}", str(v.id), patient_words(v), v.label, i.todo]
         )
-    print(table(rows))
+    print(table(rows, keep=(0, 1, 2)))
     return 0

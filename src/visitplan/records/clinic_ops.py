@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
@@ -40,9 +40,6 @@ from visitplan.records.reading import (
     visit_views,
 )
 from visitplan.records.views import VisitView
-
-if TYPE_CHECKING:
-    from visitplan.records.operations import Desk
 
 # A closure longer than this is a typo more often than a plan.
 LONGEST_CLOSURE_DAYS = 366
@@ -339,7 +336,7 @@ class ClinicRecords(CourseBuilding):
             row = self._visit_row(c, item.visit.id)
             if self._problem(c, row) is None:
                 continue  # an earlier rebooking's cascade moved it already
-            ids = book_again(cast("Desk", self), c, row, f"booked again: {item.problem}", now)
+            ids = book_again(self, c, row, f"booked again: {item.problem}", now)
             moved += [i for i in ids if i not in moved]
         rows = c.execute(visit_query().where(VISITS.c.id.in_(moved))).all()
         views = sorted(

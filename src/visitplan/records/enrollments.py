@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 
@@ -24,9 +24,6 @@ from visitplan.records.reading import (
     visit_views,
 )
 from visitplan.records.views import EnrollmentDetail, EnrollmentView
-
-if TYPE_CHECKING:
-    from visitplan.records.operations import Desk
 
 DEFAULT_TIME = dt.time(9, 0)
 
@@ -237,7 +234,7 @@ class EnrollmentRecords(CourseBuilding):
             warnings = []
             for visit in cancelled:
                 changes = {"status": "scheduled", "cancelled_by": None}
-                note = place_again(cast("Desk", self), c, visit) if visit.start_at > now else None
+                note = place_again(self, c, visit) if visit.start_at > now else None
                 if note is not None:
                     changes.update(note[0])
                     warnings.append(f"{self.visit_name(c, visit)}: {note[1]}")

@@ -29,7 +29,7 @@ from visitplan.records.schema import CLINICIANS, SNAPSHOTS
 
 if TYPE_CHECKING:
     from visitplan.records.clinic_settings import ClinicianRecord
-    from visitplan.records.operations import Desk
+    from visitplan.records.courses import CourseBuilding
 
 
 def _size(column: ColumnElement[Any]) -> int:
@@ -130,7 +130,7 @@ class Problems:
         )
 
 
-def read_file(desk: Desk, path: Path) -> tuple[Batch, Problems]:
+def read_file(desk: CourseBuilding, path: Path) -> tuple[Batch, Problems]:
     """Every row read and checked on its own and against the file's other rows."""
     problems = Problems(path)
     try:
@@ -289,7 +289,9 @@ def _header(path: Path, cells: list[str] | None) -> list[str]:
 class _RowChecker:
     """One row at a time: its cells, then against the rows before it."""
 
-    def __init__(self, desk: Desk, path: Path, header: list[str], problems: Problems) -> None:
+    def __init__(
+        self, desk: CourseBuilding, path: Path, header: list[str], problems: Problems
+    ) -> None:
         self.desk = desk
         self.path = path
         self.header = header
@@ -307,7 +309,8 @@ class _RowChecker:
             self.problems.add(
                 number,
                 None,
-                f"{len(cells)} cells, but the header names {width} columns "
+                f"{len(cells)} cells, but the header names {width} "
+                f"column{'' if width == 1 else 's'} "
                 "(a comma too many, or a cell that needed quotes?)",
             )
         cell = {

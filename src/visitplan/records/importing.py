@@ -42,7 +42,7 @@ from visitplan.records.views import ImportReport
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Dialect, Table
 
-    from visitplan.records.operations import Desk
+    from visitplan.records.courses import CourseBuilding
 
 ATTEMPTS = 3
 # Courses planned again inside the write transaction at most (about a tenth of a
@@ -83,7 +83,7 @@ class _ClinicChanged(Exception):
     """The clinic's calendar or clinicians changed since the courses were planned."""
 
 
-def import_csv(desk: Desk, path: Path) -> ImportReport:
+def import_csv(desk: CourseBuilding, path: Path) -> ImportReport:
     with desk._read() as c:
         # The clinic as it is now: its clinicians are the ones the file may name.
         desk._sync_clinic(c, store_first=False)
@@ -122,7 +122,7 @@ def import_csv(desk: Desk, path: Path) -> ImportReport:
     )
 
 
-def _plan(desk: Desk, batch: Batch, since: dt.datetime, problems: Problems) -> _Work:
+def _plan(desk: CourseBuilding, batch: Batch, since: dt.datetime, problems: Problems) -> _Work:
     """Read what the records hold for the file, decide, and plan, with no transaction
     open while the engine works."""
     with desk._read() as c:
@@ -160,7 +160,7 @@ def _check_again(
     again.check()
 
 
-def _clinic(desk: Desk) -> Any:
+def _clinic(desk: CourseBuilding) -> Any:
     """What planning depends on besides the bookings: the clinic's settings with its
     closures, and its clinicians with their hours and leave."""
     state = desk.state
@@ -377,7 +377,7 @@ class _Rows:
     insert them; a course planned again inside it is built there. Ids that only the
     inserts give are filled in then."""
 
-    def __init__(self, desk: Desk, batch: Batch) -> None:
+    def __init__(self, desk: CourseBuilding, batch: Batch) -> None:
         self.desk = desk
         self.batch = batch
         self.now = desk._stamp()

@@ -9,7 +9,7 @@ one pending invitation (request or cancel) and one pending reminder per reminder
 time: a newer change supersedes what had not gone yet, so a visit changed twice
 before sending sends only its latest state.
 
-The sender (``visitplan.sync.mail``) claims due rows: each is rendered from the
+The sender (``visitplan.sync.mail``, through ``sending``) claims due rows: each is rendered from the
 visit as it is at that moment and kept, bytes and Message-ID, while it is
 ``sending``. A sender that dies leaves them ``sending``; the next run sends those
 bytes again, so the one message that was in flight reaches the server at most twice
@@ -21,34 +21,32 @@ why a cancellation is owed for it. One sender runs at a time (``sender_lock``).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, func, insert, or_, select, text, update
+from sqlalchemy import Connection, insert, select, update
 
-from visitplan.errors import InputError
-from visitplan.records import store
 from visitplan.records.reading import ENROLLMENTS, PATIENTS, VISITS
 from visitplan.records.schema import OUTBOX
 
 if TYPE_CHECKING:
-    from visitplan.records.desk_base import DeskBase
+    from visitplan.domain.clinic import Clinic
+
+
+class ClinicHolder(Protocol):
+    """What queueing needs of the desk: its clinic's reminder times. (Not the desk
+    itself: the desk queues through this module.)"""
+
+    @property
+    def clinic(self) -> Clinic: ...
+
 
 INVITATIONS = ("request", "cancel")
 STATUSES = ("pending", "sending", "sent", "failed", "superseded", "skipped")
 # What may have reached the patient, or will: what a new change is compared with.
 _LIVE = ("pending", "sending", "sent")
 _CHUNK = 500  # ids per IN (...): SQLite's limit on bound parameters is far above it
-# Temporary failures are tried again after 1, 2, 4 ... minutes, at most every six
-# hours; after three days the message is failed and goes on the worklist.
-FIRST_RETRY = dt.timedelta(minutes=1)
-LONGEST_RETRY = dt.timedelta(hours=6)
-GIVE_UP = dt.timedelta(days=3)
-SENDER_LOCK = 0x76706D6C  # PostgreSQL advisory lock key of the one sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +63,7 @@ class _Visit:
 
 def visits_changed(
     c: Connection,
-    desk: DeskBase,
+    desk: ClinicHolder,
     visit_ids: Iterable[int],
     now: dt.datetime,
     *,
@@ -99,7 +97,7 @@ def visits_changed(
         rows = owed.get(visit.id, [])
         _invitation(visit, [r for r in rows if r.kind in INVITATIONS], now, drop, add)
         _reminders(visit, [r for r in rows if r.kind == "reminder"], now, minutes, drop, add)
-    for chunk in _chunks(drop):
+    for chunk in chunks(drop):
         c.execute(
             update(OUTBOX)
             .where(OUTBOX.c.id.in_(chunk), OUTBOX.c.status == "pending")
@@ -133,7 +131,7 @@ def _visits(
         (VISITS.c.enrollment_id, enrollment_ids),
         (ENROLLMENTS.c.patient_id, patient_ids),
     ):
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for r in c.execute(query.where(column.in_(chunk))):
                 consent = r.notify == "email" and bool(r.email)
                 found[r.id] = _Visit(
@@ -144,7 +142,7 @@ def _visits(
 
 def _live_rows(c: Connection, visit_ids: list[int]) -> dict[int, list[Any]]:
     rows: dict[int, list[Any]] = {}
-    for chunk in _chunks(visit_ids):
+    for chunk in chunks(visit_ids):
         query = (
             select(OUTBOX)
             .where(OUTBOX.c.visit_id.in_(chunk), OUTBOX.c.status.in_(_LIVE))
@@ -225,208 +223,6 @@ def _row(
     }
 
 
-def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+def chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
     for start in range(0, len(ids), _CHUNK):
         yield ids[start : start + _CHUNK]
-
-
-# -- the sender's side ---------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A claimed message, exactly as it goes to the mail server (and would again)."""
-
-    id: int
-    sender: str
-    recipient: str
-    message_id: str
-    content: bytes
-
-
-def due(desk: DeskBase, now: dt.datetime) -> int:
-    """How many messages a run would send now (in flight ones included)."""
-    with desk._read() as c:
-        return int(
-            c.execute(
-                select(func.count())
-                .select_from(OUTBOX)
-                .where(
-                    or_(
-                        OUTBOX.c.status == "sending",
-                        (OUTBOX.c.status == "pending") & (OUTBOX.c.next_at <= now),
-                    )
-                )
-            ).scalar_one()
-        )
-
-
-def waiting(desk: DeskBase) -> tuple[int, dt.datetime | None]:
-    """Pending messages, and when the first of them is due (naive UTC)."""
-    with desk._read() as c:
-        count, first = c.execute(
-            select(func.count(), func.min(OUTBOX.c.next_at)).where(OUTBOX.c.status == "pending")
-        ).one()
-    return int(count), first
-
-
-def in_flight(desk: DeskBase) -> list[Outgoing]:
-    """What a sender that stopped had claimed: sent again as it was."""
-    with desk._read() as c:
-        rows = c.execute(
-            select(OUTBOX).where(OUTBOX.c.status == "sending").order_by(OUTBOX.c.id)
-        ).all()
-    from visitplan.records.messages import sender_address
-
-    sender = sender_address(desk.clinic)
-    return [
-        Outgoing(r.id, sender, r.recipient, r.message_id, bytes(r.content))
-        for r in rows
-        if r.content is not None
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A claim's due rows: those to send now, and those settled without sending."""
-
-    messages: list[Outgoing]
-    skipped: list[int]
-    failed: list[int]
-
-
-def claim(desk: DeskBase, now: dt.datetime, limit: int) -> Claimed:
-    """Up to ``limit`` due rows: rendered and marked ``sending``, oldest owed first.
-
-    A row that no longer applies (consent withdrawn, the visit over) is skipped, and
-    one that can never go (an address that is not one) is failed, each with why.
-    """
-    from visitplan.records.messages import Letter, Refusal, render
-
-    claimed = Claimed([], [], [])
-    with desk.write() as c:
-        rows = c.execute(
-            select(OUTBOX)
-            .where(OUTBOX.c.status == "pending", OUTBOX.c.next_at <= now)
-            .order_by(OUTBOX.c.id)
-            .limit(limit)
-        ).all()
-        for row in rows:
-            letter = render(c, desk, row, now)
-            if isinstance(letter, Letter):
-                values: dict[str, Any] = {
-                    "status": "sending",
-                    "claimed_at": now,
-                    "sequence": letter.sequence,
-                    "message_id": letter.message_id,
-                    "recipient": letter.recipient,
-                    "subject": letter.subject,
-                    "content": letter.content,
-                }
-                claimed.messages.append(
-                    Outgoing(
-                        row.id, letter.sender, letter.recipient, letter.message_id, letter.content
-                    )
-                )
-            else:
-                failed = isinstance(letter, Refusal)
-                (claimed.failed if failed else claimed.skipped).append(row.id)
-                status = "failed" if failed else "skipped"
-                values = {"status": status, "error": letter.reason, "claimed_at": now}
-            c.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(**values))
-    return claimed
-
-
-def delivered(desk: DeskBase, outbox_id: int, now: dt.datetime) -> None:
-    """The server took it (250 after DATA). The bytes are not kept past this."""
-    _finish(desk, outbox_id, status="sent", sent_at=now, content=None, error=None)
-
-
-def refused(desk: DeskBase, outbox_id: int, now: dt.datetime, error: str) -> None:
-    """Refused for good (5xx, or no address): on the worklist from now on."""
-    _finish(desk, outbox_id, status="failed", content=None, error=error, claimed_at=now)
-
-
-def deferred(desk: DeskBase, outbox_id: int, now: dt.datetime, error: str) -> dt.datetime | None:
-    """A temporary failure (4xx): tried again later; when, or None once given up."""
-    with desk.write() as c:
-        row = c.execute(select(OUTBOX).where(OUTBOX.c.id == outbox_id)).one()
-        attempts = row.attempts + 1
-        if now - row.due_at >= GIVE_UP:
-            error = f"gave up after {attempts} attempts over {GIVE_UP.days} days: {error}"
-            values: dict[str, Any] = {"status": "failed", "attempts": attempts}
-            next_at = None
-        else:
-            wait = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
-            next_at = now + wait
-            values = {"status": "pending", "attempts": attempts, "next_at": next_at}
-        c.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id == outbox_id, OUTBOX.c.status == "sending")
-            .values(**values, content=None, error=error)
-        )
-    return next_at
-
-
-def release(desk: DeskBase, outbox_ids: Collection[int]) -> None:
-    """Claimed but never handed to the server (the run stopped first): pending again."""
-    if not outbox_ids:
-        return
-    with desk.write() as c:
-        for chunk in _chunks(sorted(outbox_ids)):
-            c.execute(
-                update(OUTBOX)
-                .where(OUTBOX.c.id.in_(chunk), OUTBOX.c.status == "sending")
-                .values(status="pending", content=None)
-            )
-
-
-def _finish(desk: DeskBase, outbox_id: int, **values: Any) -> None:
-    with desk.write() as c:
-        c.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id == outbox_id, OUTBOX.c.status == "sending")
-            .values(**values)
-        )
-
-
-@contextmanager
-def sender_lock(desk: DeskBase) -> Iterator[None]:
-    """Be the one sender (``notify send`` or ``serve --notify``) until the block ends.
-
-    Only then is a ``sending`` row surely left by a sender that stopped. The lock
-    goes with the process that holds it, however it ends: an advisory lock of its
-    own session on PostgreSQL, an exclusive lock on a file beside an SQLite database.
-    """
-    busy = InputError(
-        "another sender is running (visitplan notify send, or serve --notify); "
-        "one at a time sends the outbox"
-    )
-    if desk.engine.dialect.name == "postgresql":
-        with desk.engine.connect() as c:
-            if not c.execute(select(func.pg_try_advisory_lock(SENDER_LOCK))).scalar_one():
-                raise busy
-            try:
-                yield
-            finally:
-                c.execute(text(f"SELECT pg_advisory_unlock({SENDER_LOCK})"))
-        return
-    path = store.sqlite_path(desk.engine.url)
-    if path is None or sys.platform == "win32":  # in memory, or no flock: one process
-        yield
-        return
-    import fcntl
-
-    lock = path.with_name(f"{path.name}.sender-lock")
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
-    except OSError as exc:
-        raise InputError(f"{lock}: cannot open the sender's lock file: {exc.strerror}") from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise busy from None
-        yield
-    finally:
-        os.close(fd)

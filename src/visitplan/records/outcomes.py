@@ -24,7 +24,7 @@ from visitplan.records.rescheduling import cascade, local, require, result
 from visitplan.records.views import VisitChange
 
 if TYPE_CHECKING:
-    from visitplan.records.operations import Desk
+    from visitplan.records.courses import CourseBuilding
 
 # A clock a minute ahead of the server's is still "now".
 CLOCK_SLACK = dt.timedelta(minutes=1)
@@ -33,7 +33,7 @@ LATE_RECORDING = dt.timedelta(days=1)
 
 
 def complete(
-    desk: Desk,
+    desk: CourseBuilding,
     visit_id: int,
     at: dt.datetime | dt.date | None,
     expected: int | None,
@@ -99,7 +99,7 @@ def _done_at(
 
 
 def _check_done_time(
-    desk: Desk, c: Connection, row: Any, name: str, actual: pendulum.DateTime, now: Any
+    desk: CourseBuilding, c: Connection, row: Any, name: str, actual: pendulum.DateTime, now: Any
 ) -> None:
     if actual > now + CLOCK_SLACK:
         raise InputError(f"{name}: {actual:%a %Y-%m-%d %H:%M} is in the future")
@@ -132,7 +132,7 @@ def _check_done_time(
         )
 
 
-def miss(desk: Desk, visit_id: int, expected: int | None, dry_run: bool) -> VisitChange:
+def miss(desk: CourseBuilding, visit_id: int, expected: int | None, dry_run: bool) -> VisitChange:
     with desk.write(dry_run=dry_run) as c:
         row = desk._visit_row(c, visit_id)
         name = desk.visit_name(c, row)
@@ -157,7 +157,7 @@ def miss(desk: Desk, visit_id: int, expected: int | None, dry_run: bool) -> Visi
         return result(desk, c, visit_id, [], [], ())
 
 
-def reopen(desk: Desk, visit_id: int, expected: int | None, dry_run: bool) -> VisitChange:
+def reopen(desk: CourseBuilding, visit_id: int, expected: int | None, dry_run: bool) -> VisitChange:
     """Undo a wrong outcome: the visit is owed again, at the time it was booked for
     before it was marked done, and its dependents follow it back."""
     with desk.write(dry_run=dry_run) as c:

@@ -1,18 +1,12 @@
-"""What the records commands print: JSON documents and plain tables.
-
-Shared by the CLI command modules so that `visits`, `agenda` and `enroll` show a
-visit the same way everywhere.
+"""The records as JSON documents: a visit, a course, a patient, a history entry and a
+change, shown the same way by every command that prints one. (The text tables are
+the CLI's: ``visitplan.cli.tables``.)
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-from collections.abc import Iterable, Sequence
 from typing import Any
 
-from visitplan.catalog import ProtocolCatalog
-from visitplan.records.operations import Desk, open_workstation_desk
 from visitplan.records.views import (
     EnrollmentView,
     HistoryEntry,
@@ -20,21 +14,6 @@ from visitplan.records.views import (
     VisitChange,
     VisitView,
 )
-
-
-def desk_from_args(args: argparse.Namespace) -> Desk:
-    """The desk the common options (--clinic, --protocols, --db, --user) point at."""
-    return open_workstation_desk(args.db, args.clinic, args.protocols, args.user)
-
-
-def catalog_from_args(args: argparse.Namespace) -> ProtocolCatalog:
-    from visitplan.catalog import ProtocolCatalog, protocol_dirs
-
-    return ProtocolCatalog(protocol_dirs(args.protocols))
-
-
-def dump(document: Any) -> None:
-    print(json.dumps(document, ensure_ascii=False, indent=2))
 
 
 def patient_document(p: PatientView) -> dict[str, Any]:
@@ -114,92 +93,3 @@ def history_document(h: HistoryEntry) -> dict[str, Any]:
         "before": h.before,
         "after": h.after,
     }
-
-
-def table(rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns; the last one is left ragged."""
-    if not rows:
-        return ""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join(
-        ("  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]).rstrip()
-        for r in rows
-    )
-
-
-def visit_table(visits: Iterable[VisitView], *, with_patient: bool = False) -> str:
-    head = ["ID", "DATE", "TIME", "STATUS", "KEY", "VISIT", "TARGET", "WINDOW", "REV"]
-    if with_patient:
-        head[4:4] = ["MRN", "CLINICIAN"]
-    rows = [[*head, "UID"]]
-    for v in visits:
-        row = [
-            str(v.id),
-            f"{v.start:%a %Y-%m-%d}",
-            f"{v.start:%H:%M}-{v.end:%H:%M}",
-            v.status + ("!" if v.deviation or v.warnings else ""),
-            v.key,
-            v.label,
-            f"{v.target:%m-%d}",
-            f"{v.earliest:%m-%d}..{v.latest:%m-%d}",
-            str(v.revision),
-        ]
-        if with_patient:
-            row[4:4] = [v.mrn, v.clinician or "-"]
-        rows.append([*row, v.uid])
-    return table(rows)
-
-
-def patient_words(v: VisitView) -> str:
-    """A patient as the visit commands name them: MRN and initials (the staff export's)."""
-    from visitplan.domain.ical import Patient
-
-    return f"{v.mrn} {Patient(v.mrn, v.patient_name).initials}"
-
-
-def change_lines(change: VisitChange) -> str:
-    """What a change did, in words: the visit, why it is where it is, what the cascade
-    moved (and why), and which visits placed by hand it left where they were."""
-    v = change.visit
-    lines = [
-        f"visit {v.id}: {v.label} for {patient_words(v)}: {v.status}, "
-        f"{v.start:%a %Y-%m-%d %H:%M} (rev {v.revision})"
-    ]
-    if v.reason:
-        lines.append(f"  why: {v.reason}")
-    if v.deviation:
-        lines.append(f"! deviation: {v.deviation}")
-    for m in change.moved:
-        lines.append(f"  moved: visit {m.id} ({m.label}) to {m.start:%a %Y-%m-%d %H:%M}")
-        if m.reason:
-            lines.append(f"    why: {m.reason}")
-    for p in change.left:
-        off = (p.start.date() - p.target).days
-        where = (
-            "on its target day"
-            if off == 0
-            else (
-                f"{abs(off)} day{'s' if abs(off) != 1 else ''} "
-                f"{'after' if off > 0 else 'before'} its new target {p.target:%a %Y-%m-%d}"
-            )
-        )
-        lines.append(
-            f"  left where it was placed by hand: visit {p.id} ({p.label}) on "
-            f"{p.start:%a %Y-%m-%d %H:%M}, {where}"
-        )
-        if p.deviation:
-            lines.append(f"! deviation: {p.deviation}")
-    lines += [f"! {w}" for w in change.warnings]
-    return "\n".join(lines)
-
-
-def placement_lines(visits: Iterable[VisitView]) -> list[str]:
-    """Why the visits of a course are not simply at their asked day and time."""
-    lines = []
-    for v in visits:
-        if v.reason:
-            moved = f" (target {v.target:%a %Y-%m-%d})" if v.start.date() != v.target else ""
-            lines.append(f"  {v.label} on {v.start:%a %Y-%m-%d %H:%M}{moved}: {v.reason}")
-        if v.deviation:
-            lines.append(f"! {v.label}: deviation: {v.deviation}")
-    return lines

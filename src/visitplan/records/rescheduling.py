@@ -30,11 +30,11 @@ from visitplan.records.views import SETTLED, VisitChange, VisitView
 FIRST_FREE = "first"
 
 if TYPE_CHECKING:
-    from visitplan.records.operations import Desk
+    from visitplan.records.courses import CourseBuilding
 
 
 def move(
-    desk: Desk,
+    desk: CourseBuilding,
     visit_id: int,
     to: dt.datetime | dt.date | str | None,
     force: bool,
@@ -103,7 +103,7 @@ def move(
         return result(desk, c, visit_id, moved, left, warnings)
 
 
-def cancel(desk: Desk, visit_id: int, expected: int | None, dry_run: bool) -> VisitChange:
+def cancel(desk: CourseBuilding, visit_id: int, expected: int | None, dry_run: bool) -> VisitChange:
     with desk.write(dry_run=dry_run) as c:
         row = desk._visit_row(c, visit_id)
         name = desk.visit_name(c, row)
@@ -149,7 +149,7 @@ def _asked(to: dt.datetime | dt.date | str | None, row: Any, tz: Any) -> pendulu
 
 
 def _first_free(
-    desk: Desk, c: Connection, row: Any, name: str, clinician_id: int | None
+    desk: CourseBuilding, c: Connection, row: Any, name: str, clinician_id: int | None
 ) -> pendulum.DateTime:
     from visitplan.records.slots import free_times_for
 
@@ -171,7 +171,7 @@ def _shift(old: dt.date, new: dt.date) -> str:
 
 
 def _place(
-    desk: Desk,
+    desk: CourseBuilding,
     c: Connection,
     row: Any,
     asked: pendulum.DateTime,
@@ -192,7 +192,7 @@ def _place(
     return placed.start, placed.reason, placed.warnings
 
 
-def place_again(desk: Desk, c: Connection, row: Any) -> tuple[dict[str, Any], str] | None:
+def place_again(desk: CourseBuilding, c: Connection, row: Any) -> tuple[dict[str, Any], str] | None:
     """A visit coming back (a reinstated course's) at its old time, if the clinic
     still has room then; else the changes that put it at the nearest free time that
     day, and what happened in words."""
@@ -210,7 +210,9 @@ def place_again(desk: Desk, c: Connection, row: Any) -> tuple[dict[str, Any], st
     return changes, "; ".join(x for x in (reason, *warnings) if x)
 
 
-def rebook(desk: Desk, c: Connection, row: Any, cause: str, now: dt.datetime) -> list[int]:
+def rebook(
+    desk: CourseBuilding, c: Connection, row: Any, cause: str, now: dt.datetime
+) -> list[int]:
     """Book an open visit again where the clinic can take it: the first free time the
     engine offers (its window first, nearest its target and its time), its dependents
     carried along. The ids it moved, the visit first; none when nothing is free."""
@@ -236,7 +238,7 @@ def rebook(desk: Desk, c: Connection, row: Any, cause: str, now: dt.datetime) ->
 
 
 def cascade(
-    desk: Desk,
+    desk: CourseBuilding,
     c: Connection,
     changed: Any,
     new_start: pendulum.DateTime,
@@ -298,7 +300,7 @@ def cascade(
 
 
 def result(
-    desk: Desk,
+    desk: CourseBuilding,
     c: Connection,
     visit_id: int,
     moved: list[int],

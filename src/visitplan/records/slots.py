@@ -13,14 +13,14 @@ from visitplan.domain.free_times import FreeTime, free_times
 from visitplan.records.reading import VISITS, from_utc
 
 if TYPE_CHECKING:
+    from visitplan.records.courses import CourseBuilding
     from visitplan.records.desk_base import DeskBase
-    from visitplan.records.operations import Desk
 
 DEFAULT_COUNT = 5
 
 
 def free_times_for(
-    desk: Desk,
+    desk: CourseBuilding,
     c: Connection,
     row: Any,
     clinician_id: int | None,

@@ -12,7 +12,7 @@ from visitplan.records.reading import ENROLLMENTS, VISITS, visit_query, visit_vi
 from visitplan.records.views import VisitView
 
 if TYPE_CHECKING:
-    from visitplan.records.operations import Desk
+    from visitplan.records.messages import MessageRecords
 
 Reason = Literal[
     "overdue",
@@ -59,7 +59,7 @@ class WorkItem:
         return TODO[self.reason]
 
 
-def worklist(desk: Desk) -> list[WorkItem]:
+def worklist(desk: MessageRecords) -> list[WorkItem]:
     """Open visits of running courses that need someone, in time order; then the
     visits whose patient an e-mail failed to reach (any status: the patient may still
     think a cancelled visit stands)."""

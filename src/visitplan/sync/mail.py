@@ -7,7 +7,7 @@ the first line of a file (``--password-file``, ``VISITPLAN_SMTP_PASSWORD_FILE``)
 never from the URL or the command line.
 
 What the server answers decides a message's fate: 250 after DATA, sent; 4xx,
-tried again later (``outbox.deferred``); 5xx for the recipient or the content,
+tried again later (``sending.deferred``); 5xx for the recipient or the content,
 failed. A server that cannot be reached, refuses the login or the clinic's own
 address, or drops the connection stops the run (``SmtpUnavailable``): nothing more
 is claimed, and the next run goes on. The log names outbox ids and SMTP codes,
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Literal, Self
 from urllib.parse import unquote, urlsplit
 
 from visitplan.errors import InputError
-from visitplan.records import outbox
+from visitplan.records import sending
 from visitplan.records.messages import require_sender
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ class SmtpSession:
         except (OSError, smtplib.SMTPException):
             smtp.close()
 
-    def send(self, message: outbox.Outgoing) -> None:
+    def send(self, message: sending.Outgoing) -> None:
         """Hand one message over; raises what the server's answer means."""
         smtp = self._smtp
         assert smtp is not None, "send() outside the session"
@@ -260,7 +260,7 @@ def deliver(
     session: Callable[[SmtpSettings], SmtpSession] = SmtpSession,
     batch: int = BATCH,
 ) -> SendReport:
-    """Send what is due now; the caller holds ``outbox.sender_lock``.
+    """Send what is due now; the caller holds ``sending.sender_lock``.
 
     Messages a stopped sender left in flight go first, as they were. The server is
     only reached if something is due, so a run with nothing to send sends nothing.
@@ -268,12 +268,12 @@ def deliver(
     require_sender(desk.clinic)
     report = SendReport()
     now = _now(desk)
-    if outbox.due(desk, now):
+    if sending.due(desk, now):
         try:
             _run(desk, settings, session, batch, report)
         except SmtpUnavailable as exc:
             report.stopped = str(exc)
-    count, first = outbox.waiting(desk)
+    count, first = sending.waiting(desk)
     report.waiting, report.next_due = count, first.replace(tzinfo=dt.UTC) if first else None
     return report
 
@@ -287,10 +287,10 @@ def _run(
 ) -> None:
     current: SmtpSession | None = None
     try:
-        messages = outbox.in_flight(desk)
+        messages = sending.in_flight(desk)
         while True:
             if not messages:
-                claimed = outbox.claim(desk, _now(desk), batch)
+                claimed = sending.claim(desk, _now(desk), batch)
                 report.skipped += len(claimed.skipped)
                 report.failed += claimed.failed
                 for outbox_id in claimed.failed:
@@ -308,14 +308,14 @@ def _run(
                     try:
                         current = session(settings).open()
                     except SmtpUnavailable:
-                        outbox.release(desk, [m.id for m in messages[index:]])
+                        sending.release(desk, [m.id for m in messages[index:]])
                         raise
                 try:
                     _one(desk, current, message, report)
                 except SmtpUnavailable:
                     # This one may have arrived: it stays in flight, to go again as it
                     # is. The rest of the batch never left.
-                    outbox.release(desk, [m.id for m in messages[index + 1 :]])
+                    sending.release(desk, [m.id for m in messages[index + 1 :]])
                     raise
             messages = []
     finally:
@@ -323,11 +323,11 @@ def _run(
             current.close()
 
 
-def _one(desk: Desk, current: SmtpSession, message: outbox.Outgoing, report: SendReport) -> None:
+def _one(desk: Desk, current: SmtpSession, message: sending.Outgoing, report: SendReport) -> None:
     try:
         current.send(message)
     except _Temporary as exc:
-        when = outbox.deferred(desk, message.id, _now(desk), str(exc))
+        when = sending.deferred(desk, message.id, _now(desk), str(exc))
         if when is None:
             report.failed.append(message.id)
             log.warning("outbox %d failed: %s, and kept failing", message.id, _code(exc))
@@ -337,11 +337,11 @@ def _one(desk: Desk, current: SmtpSession, message: outbox.Outgoing, report: Sen
                         f"{when:%Y-%m-%d %H:%M}")  # fmt: skip
         return
     except _Permanent as exc:
-        outbox.refused(desk, message.id, _now(desk), str(exc))
+        sending.refused(desk, message.id, _now(desk), str(exc))
         report.failed.append(message.id)
         log.warning("outbox %d failed (%s)", message.id, _code(exc))
         return
-    outbox.delivered(desk, message.id, _now(desk))
+    sending.delivered(desk, message.id, _now(desk))
     report.sent.append(message.id)
     log.info("outbox %d sent", message.id)
 
@@ -378,7 +378,7 @@ class SenderBeside:
     def __enter__(self) -> Self:
         if self._settings is None or self.every is None:
             return self
-        self._stack.enter_context(outbox.sender_lock(self.desk))
+        self._stack.enter_context(sending.sender_lock(self.desk))
         worker = threading.Thread(
             target=_keep_sending,
             args=(self.desk, self._settings, self._stop, self.every),

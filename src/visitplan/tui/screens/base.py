@@ -12,7 +12,7 @@ from textual.screen import ModalScreen, Screen
 from visitplan.errors import InputError
 
 if TYPE_CHECKING:
-    from visitplan.tui.app import VisitplanApp
+    from visitplan.tui.shell import Shell
 
 T = TypeVar("T")
 
@@ -41,11 +41,11 @@ def tell(screen: Screen[Any], message: str, **kwargs: Any) -> None:
         app.call_from_thread(app.notify, message, **kwargs)
 
 
-def clinic_app(screen: Screen[Any]) -> VisitplanApp:
-    from visitplan.tui.app import VisitplanApp
+def clinic_app(screen: Screen[Any]) -> Shell:
+    from visitplan.tui.shell import Shell
 
     app = screen.app
-    assert isinstance(app, VisitplanApp)
+    assert isinstance(app, Shell)
     return app
 
 
@@ -58,7 +58,7 @@ class ClinicScreen(Screen[None]):
         self._resumed = False
 
     @property
-    def vp(self) -> VisitplanApp:
+    def vp(self) -> Shell:
         return clinic_app(self)
 
     def on_mount(self) -> None:
@@ -124,7 +124,7 @@ class Modal(ModalScreen[R], Generic[R]):
     HOLDS_INPUT = True
 
     @property
-    def vp(self) -> VisitplanApp:
+    def vp(self) -> Shell:
         return clinic_app(self)
 
     def action_dismiss_none(self) -> None:

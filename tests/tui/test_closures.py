@@ -91,8 +91,8 @@ async def test_rebooking_moves_them_where_the_check_said(tui_clinic: TuiClinic) 
         await settle(pilot)
         said = problems(app)
         assert said.startswith(
-            "✓ ctrl+s: closes Mon 2026-12-21; 2 open visits on a closed day, booked again "
-            "at their first free times:\n"
+            "✓ ctrl+s: closes Mon 2026-12-21; 2 open visits on a closed day; booked again, "
+            "with what follows them:\n"
         )
         promised = [line.removeprefix("• ") for line in said.splitlines()[1:]]
         assert "ESWT 2 of 3 for Ben Sample → Tue 2026-12-22 10:30" in promised

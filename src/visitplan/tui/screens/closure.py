@@ -45,7 +45,7 @@ def report_lines(report: ClinicReport, rebook: bool) -> list[str]:
         lines += [f"• {moment_text(a.visit.start)} {visit_name(a.visit)}" for a in report.affected]
     else:
         stuck = {a.visit.id for a in report.still}
-        lines = [f"{visits} on a closed day, booked again at their first free times:"]
+        lines = [f"{visits} on a closed day; booked again, with what follows them:"]
         lines += [f"• {visit_name(v)} → {moment_text(v.start)}" for v in report.moved]
         lines += [
             f"• {visit_name(a.visit)} stays: {with_weekdays(a.problem)}"
@@ -72,7 +72,7 @@ class CloseDayScreen(CheckedForm):
             with Horizontal(classes="fields"):
                 yield _field("first", "From", self.day.isoformat())
                 yield _field("last", "To", self.day.isoformat())
-                yield _field("reason", "Reason (snow, leave, ...)")
+                yield _field("reason", "Reason")
             with Horizontal(classes="fields"):
                 yield Select[str]([], prompt="The whole clinic", id="clinician")
                 yield Checkbox(REBOOK, id="rebook")

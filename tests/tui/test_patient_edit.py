@@ -53,6 +53,12 @@ async def test_edit_starts_from_the_record_and_saves_what_changed(tui_clinic: Tu
         text = screen_text(app)
         assert "010-1234-5678" in text
         assert "c@example.org" not in text
+        # The records audited it; the history says which fields, never their values.
+        await pilot.press("h")
+        await settle(pilot)
+        history = screen_text(app)
+        assert "phone and e-mail and notes changed by tester" in history
+        assert "left knee" not in history
     with tui_clinic.desk() as desk:
         patient = desk.patient("P-1003")
         assert (patient.phone, patient.email, patient.notes) == ("010-1234-5678", None, "left knee")

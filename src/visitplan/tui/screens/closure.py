@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Select
-from textual.widgets._select import SelectCurrent
 
 from visitplan.tui.parsing import parse_date
 from visitplan.tui.screens.base import deliver
@@ -83,7 +82,7 @@ class CloseDayScreen(CheckedForm):
 
     def on_mount(self) -> None:
         who = self.query_one("#clinician", Select)
-        who.query_one(SelectCurrent).border_title = "For (one clinician: leave)"
+        who.query_one("SelectCurrent").border_title = "For (one clinician: leave)"
         self.query_one("#reason", Input).focus()
         self._load_clinicians()
         self.check()

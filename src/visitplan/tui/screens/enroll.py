@@ -14,7 +14,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, Header, Input, Select, Static
-from textual.widgets._select import SelectCurrent
 from textual.worker import get_current_worker
 
 from visitplan.domain.engine import Plan
@@ -87,7 +86,7 @@ class EnrollScreen(Screen[int | None]):
         else:
             self.query_one("#mrn", Input).focus()
         # The field's title, as the inputs beside it have theirs.
-        self.query_one("#clinician", Select).query_one(SelectCurrent).border_title = "Clinician"
+        self.query_one("#clinician", Select).query_one("SelectCurrent").border_title = "Clinician"
         self._load_clinicians()
         self.refresh_preview()
 

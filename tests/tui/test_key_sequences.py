@@ -49,6 +49,8 @@ SCREEN_KEYS = [
     "X",
     "question_mark",
     "space",
+    "E",  # the patient screen: edit the record
+    "C",  # the month: close a day
 ]
 MOVEMENT = ["escape", "enter", "up", "down", "left", "right", "tab", "shift+tab", "backspace"]
 AREAS = ["f2", "f3", "f4", "f5"]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Checkbox, Input
 
 from tests.support.tui import TuiClinic, settle
 from visitplan.tui.app import VisitplanApp
@@ -47,6 +47,15 @@ def enroll_dan(app: VisitplanApp) -> None:
     app.push_screen(EnrollScreen(mrn="P-1004", protocol_id="dextrose-prolotherapy"))
 
 
+def enroll_chloe_again(app: VisitplanApp) -> None:
+    # Chloe's ESWT course is running: the form offers a second one with a tick.
+    app.push_screen(EnrollScreen(mrn="P-1003", protocol_id="eswt-plantar-fasciitis"))
+
+
+def tick_rebook(app: VisitplanApp) -> None:
+    app.screen.query_one("#rebook", Checkbox).value = True
+
+
 def open_chloe(app: VisitplanApp) -> None:
     app.open_patient("P-1003")
 
@@ -71,9 +80,13 @@ SCREENS: dict[str, tuple[Step | None, Iterable[str], Step | None]] = {
     "add-patient": (None, ("f3", "ctrl+n"), None),
     "patient": (open_chloe, (), None),
     "history": (open_chloe, ("h",), None),
+    "edit-patient": (open_chloe, ("E",), None),
     "export": (open_chloe, ("i",), None),
     "enroll": (enroll_dan, (), None),
+    "enroll-another": (enroll_chloe_again, (), None),
     "month": (None, ("f4",), None),
+    "close-day": (None, ("f4", "down", "C", *"snow"), None),
+    "close-day-rebook": (None, ("f4", "down", "C", *"snow"), tick_rebook),
     "protocols": (None, ("f5",), None),
 }
 

@@ -12,10 +12,13 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from visitplan.domain.engine import Plan
-from visitplan.records.views import PatientMatch, VisitChange, VisitView
+from visitplan.records.views import PatientMatch, PatientView, VisitChange, VisitView
+
+if TYPE_CHECKING:
+    from visitplan.records.clinic_ops import ClinicReport
 
 # Status words shown next to their symbol: never colour alone.
 STATUS_SYMBOLS = {
@@ -109,7 +112,7 @@ class ClinicData(Protocol):
         ...
 
     def clinicians(self) -> Sequence[str]:
-        """The clinicians named on any course, sorted."""
+        """The clinic's clinicians (their records), sorted by name."""
         ...
 
     def day_counts(self, first: dt.date, last: dt.date) -> dict[dt.date, int]: ...
@@ -126,7 +129,14 @@ class ClinicData(Protocol):
         self, mrn: str, name: str, phone: str | None, email: str | None, *, dry_run: bool = False
     ) -> None: ...
 
-    def preview(self, mrn: str | None, protocol_id: str, start: dt.date, time: dt.time) -> Plan: ...
+    def preview(
+        self,
+        mrn: str | None,
+        protocol_id: str,
+        start: dt.date,
+        time: dt.time,
+        clinician: str | None = None,
+    ) -> Plan: ...
 
     def enroll(
         self,
@@ -136,8 +146,12 @@ class ClinicData(Protocol):
         time: dt.time,
         clinician: str | None,
         *,
+        another: bool = False,
         dry_run: bool = False,
-    ) -> int: ...
+    ) -> int:
+        """A second running course of the protocol is refused (``NeedsOverride``) unless
+        ``another``."""
+        ...
 
     def done(
         self, visit: VisitView, at: dt.datetime | None, *, dry_run: bool = False
@@ -156,3 +170,37 @@ class ClinicData(Protocol):
     def export_ics(self, mrn: str, choice: ExportChoice) -> None:
         """Write the patient's calendar (.ics) as chosen, whole or not at all."""
         ...
+
+    # -- a patient's record corrected; closures from the month (issues 12, 13) -----
+
+    def patient_record(self, mrn: str) -> PatientView: ...
+
+    def edit_patient(
+        self,
+        seen: PatientView,
+        name: str,
+        phone: str,
+        email: str,
+        notes: str,
+        *,
+        dry_run: bool = False,
+    ) -> PatientView:
+        """Refused if the record changed since ``seen`` was read."""
+        ...
+
+    def closed_days(self, first: dt.date, last: dt.date) -> dict[dt.date, str]:
+        """Why the clinic is closed, for each closed day in the range."""
+        ...
+
+    def leave(self, first: dt.date, last: dt.date) -> dict[dt.date, tuple[str, ...]]: ...
+
+    def add_closure(
+        self,
+        first: dt.date,
+        last: dt.date,
+        reason: str,
+        clinician: str | None,
+        *,
+        rebook: bool = False,
+        dry_run: bool = False,
+    ) -> ClinicReport: ...

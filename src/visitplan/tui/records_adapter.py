@@ -16,13 +16,21 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from visitplan.domain.engine import Plan
-from visitplan.errors import InputError
+from visitplan.errors import InputError, NeedsOverride
+from visitplan.records.desk_base import STALE
 from visitplan.tui.data import EnrollmentCard, ExportChoice, HistoryRow, PatientCard
-from visitplan.tui.wording import needs_deviation, refusal
+from visitplan.tui.wording import needs_another, needs_deviation, refusal, stale_patient
 
 if TYPE_CHECKING:
+    from visitplan.records.clinic_ops import ClinicReport
     from visitplan.records.operations import Desk
-    from visitplan.records.views import EnrollmentView, PatientMatch, VisitChange, VisitView
+    from visitplan.records.views import (
+        EnrollmentView,
+        PatientMatch,
+        PatientView,
+        VisitChange,
+        VisitView,
+    )
 
 T = TypeVar("T")
 # Enough for the days and months either side of what is on screen.
@@ -128,10 +136,10 @@ class RecordsData:
         )
 
     def clinicians(self) -> Sequence[str]:
-        # Clinicians are a course's free text for now: the names found on courses.
+        # The clinician records (issue 13), not the names typed on courses.
         return self._remembered(
             ("clinicians",),
-            lambda: sorted({e.clinician for e in self.desk.enrollments() if e.clinician}),
+            lambda: sorted((c.name for c in self.desk.clinicians()), key=str.casefold),
         )
 
     def day_counts(self, first: dt.date, last: dt.date) -> dict[dt.date, int]:
@@ -173,9 +181,16 @@ class RecordsData:
         with _in_tui_words():
             self.desk.add_patient(mrn, name, phone, email, dry_run=dry_run)
 
-    def preview(self, mrn: str | None, protocol_id: str, start: dt.date, time: dt.time) -> Plan:
+    def preview(
+        self,
+        mrn: str | None,
+        protocol_id: str,
+        start: dt.date,
+        time: dt.time,
+        clinician: str | None = None,
+    ) -> Plan:
         with _in_tui_words():
-            return self.desk.preview_enrollment(mrn, protocol_id, start, time)
+            return self.desk.preview_enrollment(mrn, protocol_id, start, time, clinician)
 
     def enroll(
         self,
@@ -185,10 +200,22 @@ class RecordsData:
         time: dt.time,
         clinician: str | None,
         *,
+        another: bool = False,
         dry_run: bool = False,
     ) -> int:
-        with _in_tui_words():
-            detail = self.desk.enroll(mrn, protocol_id, start, time, clinician, dry_run=dry_run)
+        try:
+            detail = self.desk.enroll(
+                mrn, protocol_id, start, time, clinician, another=another, dry_run=dry_run
+            )
+        except NeedsOverride as exc:
+            if exc.override != "another":
+                raise InputError(refusal(exc.message)) from None
+            # The person can lift it with the form's tick, not a command-line option.
+            raise NeedsOverride(
+                needs_another(exc.message), override=exc.override, consequence=exc.consequence
+            ) from None
+        except InputError as exc:
+            raise InputError(refusal(exc.message)) from None
         return detail.enrollment.id
 
     def done(
@@ -249,6 +276,83 @@ class RecordsData:
             )
             data = export_from_desk(self.desk, Scope(patient=mrn), options)
             write_atomic(choice.path, data)
+
+    # -- issues 12 and 13: a patient's record corrected, closures from the month -------
+
+    def patient_record(self, mrn: str) -> PatientView:
+        """The patient as stored, notes and revision included (what an edit starts from)."""
+        with _in_tui_words():
+            return self.desk.patient(mrn)
+
+    def edit_patient(
+        self,
+        seen: PatientView,
+        name: str,
+        phone: str,
+        email: str,
+        notes: str,
+        *,
+        dry_run: bool = False,
+    ) -> PatientView:
+        """The patient's record as typed ("" clears phone or e-mail), if no one changed it
+        since ``seen`` was read."""
+        try:
+            return self.desk.update_patient(
+                seen.mrn,
+                name=name,
+                phone=phone,
+                email=email,
+                notes=notes,
+                expected_revision=seen.revision,
+                dry_run=dry_run,
+            )
+        except InputError as exc:
+            if STALE in exc.message:
+                raise InputError(stale_patient(seen.name)) from None
+            raise InputError(refusal(exc.message)) from None
+
+    def closed_days(self, first: dt.date, last: dt.date) -> dict[dt.date, str]:
+        """Why the clinic is closed, for each closed day from ``first`` to ``last``: the
+        database's calendar (closures added anywhere, holidays, days without hours)."""
+
+        def read() -> dict[dt.date, str]:
+            calendar = self.desk.calendar
+            days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+            return {d: why for d in days if (why := calendar.closed_because(d)) is not None}
+
+        return self._remembered(("closed", first, last), read)
+
+    def leave(self, first: dt.date, last: dt.date) -> dict[dt.date, tuple[str, ...]]:
+        """Who is on leave on each day from ``first`` to ``last`` ("Dr Lee: conference")."""
+
+        def read() -> dict[dt.date, tuple[str, ...]]:
+            found: defaultdict[dt.date, list[str]] = defaultdict(list)
+            for closure in self.desk.closures():
+                if closure.clinician is None:
+                    continue
+                for day in closure.days():
+                    if first <= day <= last:
+                        found[day].append(f"{closure.clinician}: {closure.reason}")
+            return {day: tuple(names) for day, names in found.items()}
+
+        return self._remembered(("leave", first, last), read)
+
+    def add_closure(
+        self,
+        first: dt.date,
+        last: dt.date,
+        reason: str,
+        clinician: str | None,
+        *,
+        rebook: bool = False,
+        dry_run: bool = False,
+    ) -> ClinicReport:
+        """Close the clinic (or one clinician: leave) on those days; the report names the
+        open visits it leaves on a closed day, and with ``rebook`` where each went."""
+        with _in_tui_words():
+            return self.desk.add_closure(
+                first, last, reason, clinician, rebook=rebook, dry_run=dry_run
+            )
 
 
 @contextmanager

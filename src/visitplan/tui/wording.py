@@ -16,6 +16,8 @@ from visitplan.records.views import VisitView
 
 # What the move form's checkbox says; refusals that it would lift point to it.
 BOOK_ANYWAY = "Book anyway as a deviation"
+# What the enroll form's checkbox says, for a patient already on that protocol.
+ENROLL_ANOTHER = "Enroll in another course anyway"
 
 
 def day_text(day: dt.date) -> str:
@@ -73,3 +75,21 @@ def refusal(message: str, visit: VisitView | None = None) -> str:
 def needs_deviation(deviation: str) -> str:
     """A move the records refuse unless it is booked as a deviation, and what lifts it."""
     return f"{with_weekdays(deviation)}: tick '{BOOK_ANYWAY}' to book it anyway"
+
+
+# "course 12 from Mon 2026-12-07": the records' id means nothing at the desk.
+_COURSE_ID = re.compile(r": course \d+ from\b")
+
+
+def needs_another(message: str) -> str:
+    """A second running course of one protocol, and the tick that starts it anyway."""
+    said = refusal(_COURSE_ID.sub(", started", message))
+    return f"{said}: tick '{ENROLL_ANOTHER}' to start a second one beside it"
+
+
+def stale_patient(name: str) -> str:
+    """A patient edit over a record someone else saved meanwhile."""
+    return (
+        f"{name}'s record was changed by someone else since this form opened: "
+        "close it (esc) and edit again to see their change"
+    )

@@ -6,23 +6,24 @@ from __future__ import annotations
 
 import datetime as dt
 import time as clock
+from collections.abc import Sequence
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, Input, Select, Static
+from textual.widgets import Checkbox, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
 from visitplan.domain.engine import Plan
 from visitplan.domain.protocol import course_in_words
-from visitplan.errors import InputError
+from visitplan.errors import InputError, NeedsOverride
 from visitplan.tui.parsing import parse_date, parse_time
 from visitplan.tui.screens.base import clinic_app, deliver
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.plan_table import PlanTable
-from visitplan.tui.wording import day_text
+from visitplan.tui.wording import ENROLL_ANOTHER, day_text
 
 # Seconds after the last keystroke before the preview and the dry run.
 DEBOUNCE = 0.2
@@ -54,7 +55,8 @@ class EnrollScreen(Screen[int | None]):
                 yield self._field("mrn", "MRN", self.mrn or "")
                 yield self._field("start", "Start", vp.today().isoformat())
                 yield self._field("time", "Time", "09:00")
-                yield self._field("clinician", "Clinician", "")
+                # The clinician records, read as the screen opens (see on_mount).
+                yield Select[str]([], prompt="No clinician", id="clinician")
             choices = [(e.protocol.title, e.id) for e in vp.catalog.all()]
             yield Select(
                 choices,
@@ -64,6 +66,10 @@ class EnrollScreen(Screen[int | None]):
                 id="protocol",
             )
             yield Static(id="enroll-problems", markup=False)
+            # Offered when the patient already has a running course of the protocol.
+            another = Checkbox(ENROLL_ANOTHER, id="another")
+            another.display = False
+            yield another
             yield Static(id="course", markup=False)
             yield PlanTable(id="preview")
             yield Static(id="preview-summary", markup=False)
@@ -79,10 +85,29 @@ class EnrollScreen(Screen[int | None]):
             self.query_one("#start", Input).focus()
         else:
             self.query_one("#mrn", Input).focus()
+        # The field's title, as the inputs beside it have theirs.
+        self.query_one("#clinician", Select).query_one("SelectCurrent").border_title = "Clinician"
+        self._load_clinicians()
         self.refresh_preview()
+
+    @work(thread=True, exclusive=True, group="clinicians")
+    def _load_clinicians(self) -> None:
+        names = clinic_app(self).data.clinicians()
+        deliver(self, self._show_clinicians, names)
+
+    def _show_clinicians(self, names: Sequence[str]) -> None:
+        self.query_one("#clinician", Select).set_options((name, name) for name in names)
+
+    def _clinician(self) -> str | None:
+        chosen = self.query_one("#clinician", Select)
+        return None if chosen.is_blank() else str(chosen.value)
+
+    def _another(self) -> bool:
+        return self.query_one("#another", Checkbox).value
 
     @on(Input.Changed)
     @on(Select.Changed)
+    @on(Checkbox.Changed)
     def _changed(self) -> None:
         self.refresh_preview()
 
@@ -110,13 +135,21 @@ class EnrollScreen(Screen[int | None]):
         box.update("… checking with the records")
         box.set_class(False, "-invalid")
         self.problems = []  # a save meanwhile is the enrollment itself: it checks too
-        clinician = self.query_one("#clinician", Input).value.strip() or None
-        self._plan(self._typed(), mrn, protocol_id, start, time, clinician, problems)
+        self._plan(
+            self._typed(),
+            mrn,
+            protocol_id,
+            start,
+            time,
+            self._clinician(),
+            self._another(),
+            problems,
+        )
 
     def _typed(self) -> tuple[str, ...]:
         return tuple(
             str(self.query_one(f"#{name}").value)  # type: ignore[attr-defined]
-            for name in ("mrn", "start", "time", "clinician", "protocol")
+            for name in ("mrn", "start", "time", "clinician", "protocol", "another")
         )
 
     @work(thread=True, exclusive=True, group="preview")
@@ -128,6 +161,7 @@ class EnrollScreen(Screen[int | None]):
         start: dt.date,
         time: dt.time,
         clinician: str | None,
+        another: bool,
         problems: list[str],
     ) -> None:
         clock.sleep(DEBOUNCE)
@@ -136,24 +170,33 @@ class EnrollScreen(Screen[int | None]):
         data = clinic_app(self).data
         problems = list(problems)
         plan: Plan | None = None
+        second = False  # a running course of the protocol: the tick is offered
         try:
             if not mrn:
                 problems.append("MRN: whose course is this? type the patient's MRN")
             elif data.patient(mrn) is None:
                 problems.append(f"MRN: no patient {mrn!r} (add them on Patients with ctrl+n)")
-            plan = data.preview(mrn if not problems else None, protocol_id, start, time)
+            who = mrn if not problems else None
+            plan = data.preview(who, protocol_id, start, time, clinician)
             if not problems:
                 # The check is the enrollment itself, rolled back.
-                data.enroll(mrn, protocol_id, start, time, clinician, dry_run=True)
+                data.enroll(mrn, protocol_id, start, time, clinician, another=another, dry_run=True)
+        except NeedsOverride as exc:
+            problems.append(exc.message)
+            second = exc.override == "another"
         except InputError as exc:
             problems.append(exc.message)
         if get_current_worker().is_cancelled:
             return
-        deliver(self, self._show, typed, plan, problems)
+        deliver(self, self._show, typed, plan, problems, second)
 
-    def _show(self, typed: tuple[str, ...], plan: Plan | None, problems: list[str]) -> None:
+    def _show(
+        self, typed: tuple[str, ...], plan: Plan | None, problems: list[str], second: bool
+    ) -> None:
         if typed != self._typed():
             return  # typed on meanwhile
+        tick = self.query_one("#another", Checkbox)
+        tick.display = second or tick.value  # once ticked, it stays to be unticked
         if plan is not None:
             self.plan = plan
             self.query_one(PlanTable).show(plan)
@@ -178,17 +221,22 @@ class EnrollScreen(Screen[int | None]):
                 why = "; ".join(problems or self.problems)
                 self.notify(f"Not saved: {why}", severity="error")
             return
-        clinician = self.query_one("#clinician", Input).value.strip() or None
         self.saving = True
-        self._save(mrn, protocol_id, start, time, clinician)
+        self._save(mrn, protocol_id, start, time, self._clinician(), self._another())
 
     @work(thread=True, exclusive=True, group="save")
     def _save(
-        self, mrn: str, protocol_id: str, start: dt.date, time: dt.time, clinician: str | None
+        self,
+        mrn: str,
+        protocol_id: str,
+        start: dt.date,
+        time: dt.time,
+        clinician: str | None,
+        another: bool,
     ) -> None:
         data = clinic_app(self).data
         try:
-            enrollment = data.enroll(mrn, protocol_id, start, time, clinician)
+            enrollment = data.enroll(mrn, protocol_id, start, time, clinician, another=another)
         except InputError as exc:
             deliver(self, self._failed, exc.message)
             return

@@ -49,6 +49,7 @@ class MonthScreen(ClinicScreen):
         Binding("pageup,[", "month(-1)", "Prev month", key_display="["),
         Binding("pagedown,]", "month(1)", "Next month", key_display="]"),
         Binding("t", "this_month", "Today"),
+        Binding("C", "close_day", "Close day", key_display="C"),
     ]
 
     def __init__(self) -> None:
@@ -56,6 +57,10 @@ class MonthScreen(ClinicScreen):
         self.first = dt.date(2000, 1, 1)
         self.weeks: list[list[dt.date]] = []
         self.counts: dict[dt.date, int] = {}
+        # Why each closed day is closed, and who is on leave, as the records say (a
+        # closure added at any workstation); None until read, the launch calendar then.
+        self.closed: dict[dt.date, str] | None = None
+        self.away: dict[dt.date, tuple[str, ...]] = {}
         self.wanted: dt.date | None = None
         # The first day of the grid whose counts are shown; None until the first load.
         self.counted_from: dt.date | None = None
@@ -112,7 +117,9 @@ class MonthScreen(ClinicScreen):
     @work(thread=True, exclusive=True, group="load")
     def _load(self, month: dt.date, first: dt.date, last: dt.date) -> None:
         data = self.vp.data
-        deliver(self, self._loaded, first, data.day_counts(first, last))
+        counts = data.day_counts(first, last)
+        closed, away = data.closed_days(first, last), data.leave(first, last)
+        deliver(self, self._loaded, first, counts, closed, away)
         # Read the months either side now, so that [ and ] show them at once.
         for step in (1, -1):
             if get_current_worker().is_cancelled:
@@ -121,13 +128,25 @@ class MonthScreen(ClinicScreen):
             weeks = month_weeks(other.year, other.month)
             data.day_counts(weeks[0][0], weeks[-1][-1])
 
-    def _loaded(self, first: dt.date, counts: dict[dt.date, int]) -> None:
+    def _loaded(
+        self,
+        first: dt.date,
+        counts: dict[dt.date, int],
+        closed: dict[dt.date, str],
+        away: dict[dt.date, tuple[str, ...]],
+    ) -> None:
         if not self.weeks or first != self.weeks[0][0]:
             return  # another month was asked for meanwhile
         self.counted_from = first
-        if counts != self.counts or self.drawn != self.weeks:
-            self.counts = counts
+        known = (counts, closed, away)
+        if known != (self.counts, self.closed, self.away) or self.drawn != self.weeks:
+            self.counts, self.closed, self.away = known
             self.paint()
+
+    def _closed_because(self, day: dt.date) -> str | None:
+        if self.closed is not None and self.counted_from == (self.drawn or self.weeks)[0][0]:
+            return self.closed.get(day)
+        return self.vp.calendar.closed_because(day)
 
     def paint(self) -> None:
         self.drawn = self.weeks
@@ -149,13 +168,16 @@ class MonthScreen(ClinicScreen):
         has (cut only where the cell has no more room; the line under the grid gives
         the whole name)."""
         width, height = self.cell
-        why = self.vp.calendar.closed_because(day)
+        why = self._closed_because(day)
         count = self.counts.get(day, 0)
         today = day == self.vp.today()
         first = f"{day.day:>2}" + (" today" if today else "") + (" ✕" if why else "")
         lines = [Text(first, style="bold" if today else "")]
         if count:
             lines.append(Text(f"{count} visit{'s' if count != 1 else ''}"))
+        away = len(self.away.get(day, ()))
+        if away and why is None and len(lines) < height:
+            lines.append(Text(f"{away} on leave", style="dim"))
         if why is not None:
             holiday = not why.startswith("closed on")
             parts = wrap(why if holiday else "closed", width)
@@ -190,11 +212,12 @@ class MonthScreen(ClinicScreen):
         if not self.drawn:
             return
         day = self._day_at(coordinate)
-        why = self.vp.calendar.closed_because(day)
+        why = self._closed_because(day)
         count = self.counts.get(day, 0)
         state = f"closed: {why}" if why else "open"
+        away = "".join(f"; on leave: {who}" for who in self.away.get(day, ()))
         self.query_one("#day-detail", Static).update(
-            f"{day_text(day)}: {state}; {count} visit{'s' if count != 1 else ''}"
+            f"{day_text(day)}: {state}; {count} visit{'s' if count != 1 else ''}{away}"
         )
 
     def action_open_day(self) -> None:
@@ -207,3 +230,14 @@ class MonthScreen(ClinicScreen):
 
     def action_this_month(self) -> None:
         self.show_month(self.vp.today())
+
+    def action_close_day(self) -> None:
+        from visitplan.tui.screens.closure import CloseDayScreen
+        from visitplan.tui.screens.forms import Outcome
+
+        def closed(outcome: Outcome | None) -> None:
+            if outcome is not None:
+                self.notify(outcome.message)  # the grid re-reads as the form closes
+
+        day = self._day_at(self.query_one(DataTable).cursor_coordinate)
+        self.app.push_screen(CloseDayScreen(day), closed)

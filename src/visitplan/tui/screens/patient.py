@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
 
-from visitplan.records.views import VisitView
+from visitplan.records.views import PatientView, VisitView
 from visitplan.tui.data import EnrollmentCard, ExportChoice, PatientCard
 from visitplan.tui.screens.base import deliver, tell
 from visitplan.tui.screens.forms import ConfirmScreen
@@ -48,6 +48,7 @@ class PatientScreen(VisitActions):
         Binding("W", "withdraw", "Withdraw", key_display="W"),
         Binding("i", "export", "Export .ics"),
         Binding("h", "history", "History"),
+        Binding("E", "edit_patient", "Edit patient", key_display="E"),
     ]
 
     def __init__(self, mrn: str) -> None:
@@ -198,3 +199,28 @@ class PatientScreen(VisitActions):
         from visitplan.tui.screens.history import HistoryScreen
 
         self.app.push_screen(HistoryScreen(self.mrn))
+
+    def action_edit_patient(self) -> None:
+        self._open_edit()
+
+    @work(thread=True, exclusive=True, group="edit")
+    def _open_edit(self) -> None:
+        from visitplan.errors import InputError
+
+        try:
+            patient = self.vp.data.patient_record(self.mrn)
+        except InputError as exc:
+            tell(self, exc.message, severity="error", timeout=8)
+            return
+        deliver(self, self._edit, patient)
+
+    def _edit(self, patient: PatientView) -> None:
+        from visitplan.tui.screens.forms import Outcome
+        from visitplan.tui.screens.patient_edit import EditPatientScreen
+
+        def saved(outcome: Outcome | None) -> None:
+            if outcome is not None:
+                self.notify(outcome.message)  # the screen re-reads as the form closes
+
+        if self.is_current:  # not over a form opened meanwhile
+            self.app.push_screen(EditPatientScreen(patient), saved)

@@ -87,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
     # Comparisons are false for nan, so each range check also refuses nan (and inf).
     if not 0 <= args.recheck_seconds <= 3600:
         raise InputError(f"--recheck-seconds {args.recheck_seconds}: expected 0 to 3600 seconds")
-    if args.notify is not None and not 1 <= args.notify <= 86400:
-        raise InputError(f"--notify {args.notify}: expected 1 to 86400 seconds")
+    if args.notify is not None and not 0.1 <= args.notify <= 86400:
+        raise InputError(f"--notify {args.notify}: expected 0.1 to 86400 seconds")
     raise_descriptor_limit()
     limits = ServerLimits(max_connections=args.max_connections, header_seconds=args.header_timeout)
     desk = open_desk_from(args.db, args.clinic, args.protocols, args.user)

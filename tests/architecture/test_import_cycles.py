@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.imports import import_names
+
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
@@ -28,16 +30,7 @@ def imports_of(module: str, path: Path, known: Set[str]) -> set[str]:
     """The modules of ``known`` that ``module`` imports anywhere in its text."""
     is_package = path.name == "__init__.py"
     package = module.split(".") if is_package else module.split(".")[:-1]
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            source = ".".join([*base, *([node.module] if node.module else [])])
-            names.add(source)
-            # ``from visitplan.records import outbox`` imports a module too.
-            names.update(f"{source}.{alias.name}" for alias in node.names)
+    names = import_names(path, package)
     return {name for name in names if name in known and name != module}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
@@ -10,6 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.support.imports import import_names
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_MODULES = sorted(
@@ -79,17 +80,7 @@ def imported_by(module: str) -> set[str]:
     import takes), including those inside functions and ``if TYPE_CHECKING:``."""
     path = ROOT / "src" / (module.replace(".", "/") + ".py")
     package = module.split(".")[:-1]
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            source = ".".join([*base, *([node.module] if node.module else [])])
-            # ``from visitplan.records import reading`` names a module too.
-            names.add(source)
-            names.update(f"{source}.{alias.name}" for alias in node.names)
-    return names
+    return import_names(path, package)
 
 
 @pytest.mark.parametrize("module", TUI_MODULES)

@@ -66,5 +66,7 @@ def test_slots_command_lists_times_and_marks_the_window(
     assert document["times"][0]["start"].startswith("2099-03-09T09:00")
     assert main(["slots", str(visit_id), "--count", "2", *common]) == 0
     text = capsys.readouterr().out.splitlines()
-    assert text[0].startswith(f"visit {visit_id}: ESWT 1 of 3 for P9 S.N.")
-    assert text[1] == "  Mon 2099-03-09 09:00-09:30  in the window"
+    # The heading wraps to the terminal's width; the first time follows it.
+    assert text[0].startswith(f"visit {visit_id}: ESWT 1 of 3 for S.N. MRN P9, now ")
+    times = [line for line in text if "  in the window" in line]
+    assert times[0] == "  Mon 2099-03-09 09:00-09:30  in the window"

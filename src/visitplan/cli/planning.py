@@ -14,7 +14,7 @@ from visitplan.cli.args import DAY_FORMS, TIME_FORMS, clinic_today, day_arg, tim
 if TYPE_CHECKING:
     from visitplan.catalog import ProtocolFile
     from visitplan.domain.clinic import Clinic
-    from visitplan.domain.engine import Plan, PlannedVisit
+    from visitplan.domain.engine import Plan
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -73,9 +73,10 @@ def _run(args: argparse.Namespace) -> int:
     start = args.start.on(clinic_today(clinic.timezone))
     result = plan(entry.protocol, ClinicCalendar(clinic), start, args.time)
     if args.json:
-        import json
+        from visitplan.cli import json_out
+        from visitplan.cli.common import dump
 
-        print(json.dumps(plan_document(entry, clinic, result), ensure_ascii=False, indent=2))
+        dump(json_out.plan(entry, clinic, result))
     elif args.ics:
         from visitplan.cli.exporting import preview_ics
 
@@ -83,34 +84,6 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(plan_table(entry, clinic, result))
     return 0
-
-
-def visit_document(visit: PlannedVisit) -> dict[str, Any]:
-    return {
-        "key": visit.key,
-        "kind": visit.kind,
-        "label": visit.label,
-        "target": visit.target.isoformat(),
-        "start": visit.start.isoformat(),
-        "end": visit.end.isoformat(),
-        "window": {"earliest": visit.earliest.isoformat(), "latest": visit.latest.isoformat()},
-        "shifted": visit.shifted,
-        "reason": visit.reason,
-        "anchor": visit.anchor,
-        "duration_minutes": visit.definition.duration_minutes,
-        "assessments": list(visit.definition.assessments),
-        "warnings": list(visit.warnings),
-    }
-
-
-def plan_document(entry: ProtocolFile, clinic: Clinic, result: Plan) -> dict[str, Any]:
-    protocol = entry.protocol
-    return {
-        "protocol": {"id": entry.id, "title": protocol.title, "version": protocol.version},
-        "clinic": {"name": clinic.name, "timezone": clinic.timezone},
-        "visits": [visit_document(v) for v in result.visits],
-        "warnings": list(result.warnings),
-    }
 
 
 def plan_table(entry: ProtocolFile, clinic: Clinic, result: Plan) -> str:

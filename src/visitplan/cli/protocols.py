@@ -11,9 +11,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser("protocols", help="list, show and check protocol files")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", parents=[common], help="the protocols found")
+    listing.add_argument("--json", action="store_true", help="print a JSON list")
     listing.set_defaults(run=run_list)
     show = actions.add_parser("show", parents=[common], help="a protocol's course in words")
     show.add_argument("protocol", metavar="ID")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
     show.set_defaults(run=run_show)
     check = actions.add_parser(
         "check",
@@ -40,6 +42,7 @@ def run_list(args: argparse.Namespace) -> int:
 
     catalog = ProtocolCatalog(protocol_dirs(args.protocols))
     rows = []
+    found = []
     bad = 0
     for protocol_id in catalog.ids:
         try:
@@ -48,11 +51,17 @@ def run_list(args: argparse.Namespace) -> int:
             print(f"visitplan: {exc.message}", file=sys.stderr)
             bad += 1
             continue
+        found.append(entry)
         steps = sum(v.count for v in entry.protocol.visits)
         rows.append(
             [entry.id, f"v{entry.protocol.version}", counted(steps, "visit"), entry.protocol.title]
         )
-    if rows:
+    if args.json:
+        from visitplan.cli import json_out
+        from visitplan.cli.common import dump
+
+        dump([json_out.protocol(entry) for entry in found])
+    elif rows:
         columns = [Column("ID"), Column("VERSION", keep=True), Column("VISITS", keep=True)]
         print(render([*columns, Column("TITLE", gives=True)], rows))
     elif not bad:
@@ -66,6 +75,12 @@ def run_show(args: argparse.Namespace) -> int:
     from visitplan.domain.protocol import course_in_words
 
     entry = ProtocolCatalog(protocol_dirs(args.protocols)).get(args.protocol)
+    if args.json:
+        from visitplan.cli import json_out
+        from visitplan.cli.common import dump
+
+        dump(json_out.protocol(entry, full=True))
+        return 0
     protocol = entry.protocol
     lines = [f"{protocol.title} (version {protocol.version}) [{entry.id}]"]
     if protocol.description:

@@ -43,8 +43,17 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from visitplan.cli.common import dump
+
+    if args.json and args.clinician is None:
+        from visitplan.cli import quick
+
+        document = quick.agenda(args)
+        if document is not None:
+            dump(document)
+            return 0
     from visitplan.cli import json_out
-    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.common import desk_from_args
 
     with desk_from_args(args) as desk:
         today = desk.now().date()

@@ -127,8 +127,17 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from visitplan.cli.common import dump
+
+    if args.json:
+        from visitplan.cli import quick
+
+        document = quick.patient(args)
+        if document is not None:
+            dump(document)
+            return 0
     from visitplan.cli import json_out
-    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.common import desk_from_args
     from visitplan.cli.tables import fit_lines
 
     with desk_from_args(args) as desk:

@@ -94,8 +94,17 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from visitplan.cli.common import dump
+
+    if args.json:
+        from visitplan.cli import quick
+
+        document = quick.visits(args)
+        if document is not None:
+            dump(document)
+            return 0
     from visitplan.cli import json_out
-    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.common import desk_from_args
 
     with desk_from_args(args) as desk:
         visits = desk.visits(mrn=args.mrn)

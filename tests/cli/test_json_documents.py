@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from tests.cli.harness import run_main
 from tests.support.cli import run_visitplan
 from tests.support.clinics import SEOUL_CLINIC
+from tests.support.sync import CalDAVServer
 from visitplan.cli.documents import OUTPUTS
 from visitplan.cli.json_schema import adapter, schema_text
 from visitplan.cli.main import build_parser
@@ -120,6 +121,11 @@ def others(s: Session, tmp_path: Path, later: str, backend: str) -> None:
     s.json("patient show", "P2")
     s.json("protocols list")
     s.json("protocols show", "dextrose-prolotherapy")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "x"\n', encoding="utf-8")
+    checked = s.json("protocols check", str(bad), status=2)
+    assert checked[0]["problem"]
+    assert s.json("protocols check")
     s.json("plan", "dextrose-prolotherapy", "--start", later)
     rows = tmp_path / "patients.csv"
     rows.write_text(
@@ -135,6 +141,23 @@ def others(s: Session, tmp_path: Path, later: str, backend: str) -> None:
         s.ran["backup"] = None  # an SQLite copy; PostgreSQL has pg_dump
 
 
+def publish(s: Session, server: CalDAVServer, tmp_path: Path) -> None:
+    secret = tmp_path / "caldav-password"
+    secret.write_text(server.password + "\n", encoding="utf-8")
+    url = server.calendar_url("clinic")
+    run_main(["patient", "add", "P9", "--name", "Synthetic Nine", *s.common])
+    run_main(["enroll", "P9", "dextrose-prolotherapy", "--start", _monday_in_a_month(),
+              *s.common])  # fmt: skip
+    # --user is the CalDAV login too.
+    saved, s.common = s.common, [*s.common[:-1], server.user]
+    try:
+        published = s.json("publish", "--caldav", url, "--create", "--password-file", str(secret))
+    finally:
+        s.common = saved
+    assert published["created"]
+    assert published["url"].startswith(server.url)
+
+
 @pytest.fixture
 def session(db_url: str, tmp_path: Path) -> Session:
     clinic = tmp_path / "clinic.toml"
@@ -143,9 +166,10 @@ def session(db_url: str, tmp_path: Path) -> Session:
 
 
 def test_every_command_prints_documents_of_the_schema(
-    session: Session, tmp_path: Path, db_url: str
+    session: Session, tmp_path: Path, db_url: str, radicale_server: CalDAVServer
 ) -> None:
     scenario(session, tmp_path, "sqlite" if db_url.startswith("sqlite") else "postgresql")
+    publish(session, radicale_server, tmp_path)
     assert set(session.ran) == set(OUTPUTS)
     shown = list(_moments([d for d in session.ran.values() if d is not None]))
     assert len(shown) > 100

@@ -314,6 +314,25 @@ class Plan(TypedDict):
     warnings: list[str]
 
 
+class CheckedFile(TypedDict):
+    """protocols check: each file, and what is wrong with it (None: nothing)."""
+
+    path: str
+    problem: str | None
+
+
+class Published(TypedDict):
+    """publish: what one run wrote to the CalDAV calendar, by UID."""
+
+    scope: str
+    url: str
+    created: list[str]
+    updated: list[str]
+    unchanged: int
+    recorded: list[str]
+    conflicts: list[str]
+
+
 class Imported(TypedDict):
     patients: int
     courses: int
@@ -338,6 +357,7 @@ OUTPUTS: dict[str, Any] = {
     "plan": Plan,
     "protocols list": list[Protocol],
     "protocols show": Protocol,
+    "protocols check": list[CheckedFile],
     "patient add": Patient,
     "patient edit": Patient,
     "patient list": list[Patient],
@@ -369,6 +389,7 @@ OUTPUTS: dict[str, Any] = {
     "feed revoke": Feed,
     "notify send": SendReport,
     "notify list": list[Message],
+    "publish": Published,
     "import": Imported,
     "demo": Done,
     "backup": Done,

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from visitplan.records.worklist import WorkItem
     from visitplan.sync.feeds import Feed
     from visitplan.sync.mail import SendReport
+    from visitplan.sync.publish import PublishReport
 
 
 def moment(value: dt.datetime, zone: dt.tzinfo) -> str:
@@ -371,6 +372,18 @@ def imported(r: ImportReport) -> doc.Imported:
         "courses": r.enrollments,
         "visits": r.visits,
         "already": r.already,
+    }
+
+
+def published(scope: object, url: str, report: PublishReport) -> doc.Published:
+    return {
+        "scope": str(scope),
+        "url": url,
+        "created": list(report.created),
+        "updated": list(report.updated),
+        "unchanged": report.unchanged,
+        "recorded": list(report.recorded),
+        "conflicts": list(report.conflicts),
     }
 
 

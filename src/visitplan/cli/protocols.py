@@ -25,6 +25,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "and the last start the calendar serves: a file that passes can always be planned.",
     )
     check.add_argument("files", nargs="*", metavar="FILE", type=Path)
+    check.add_argument("--json", action="store_true", help="print a JSON list")
     check.set_defaults(run=run_check)
     schema = actions.add_parser("schema", help="print the JSON Schema of protocol files")
     schema.set_defaults(run=run_schema)
@@ -103,21 +104,32 @@ def run_check(args: argparse.Namespace) -> int:
     from visitplan.domain.limits import plan_at_the_extremes
     from visitplan.errors import InputError
 
+    checked: list[dict[str, str | None]] = []
+
+    def ok(path: Path) -> None:
+        checked.append({"path": str(path), "problem": None})
+        if not args.json:
+            print(f"{path}: ok")
+
     if args.files:
-        problems = 0
         for path in args.files:
             try:
                 plan_at_the_extremes(read_protocol_file(path).protocol)
-                print(f"{path}: ok")
             except InputError as exc:
                 print(f"visitplan: {exc.message}", file=sys.stderr)
-                problems += 1
-        return 2 if problems else 0
-    catalog = ProtocolCatalog(protocol_dirs(args.protocols))
-    for entry in catalog.all():
-        plan_at_the_extremes(entry.protocol)
-        print(f"{entry.path}: ok")
-    return 0
+                checked.append({"path": str(path), "problem": exc.message})
+            else:
+                ok(path)
+    else:
+        catalog = ProtocolCatalog(protocol_dirs(args.protocols))
+        for entry in catalog.all():
+            plan_at_the_extremes(entry.protocol)
+            ok(entry.path)
+    if args.json:
+        from visitplan.cli.common import dump
+
+        dump(checked)
+    return 2 if any(item["problem"] for item in checked) else 0
 
 
 def run_schema(args: argparse.Namespace) -> int:

@@ -283,3 +283,35 @@ def test_no_time_depends_on_the_machines_zone(tmp_path: Path, sqlite_url: str) -
     shown = [m for out in outputs.values() for m in _moments(json.loads(out))]
     assert len(shown) > 20
     assert {m[-6:] for m in shown} == {"+09:00"}
+
+
+def test_a_history_entry_speaks_the_documents_words() -> None:
+    """Stored audit fields renamed as the visit document names them, times (even one
+    written in UTC) at the clinic's offset, a clinician's id as their name."""
+    from zoneinfo import ZoneInfo
+
+    from visitplan.cli import json_out
+    from visitplan.records.views import HistoryEntry
+
+    stored = HistoryEntry(
+        id=7, at=dt.datetime(2026, 4, 6, 0, 30, tzinfo=dt.UTC), who="desk", action="moved",
+        entity="visit", entity_id="3", mrn="P1",
+        before={"start_at": "2026-04-06T09:00:00+09:00", "clinician_id": 1, "pinned": False},
+        after={"start_at": "2026-04-07T01:00:00+00:00", "clinician_id": 2, "pinned": True,
+               "actual_at": None, "enrollment_id": 4},
+    )  # fmt: skip
+    shown = json_out.history_entry(stored, ZoneInfo("Asia/Seoul"), {}, {1: "Dr Kim", 2: "Dr Lee"})
+    adapter("history").validate_python([shown], strict=True)
+    assert shown["at"] == "2026-04-06T09:30:00+09:00"
+    assert shown["before"] == {"start": "2026-04-06T09:00:00+09:00", "clinician": "Dr Kim",
+                               "pinned": False}  # fmt: skip
+    assert shown["after"] == {"start": "2026-04-07T10:00:00+09:00", "clinician": "Dr Lee",
+                              "pinned": True, "actual": None, "course_id": 4}  # fmt: skip
+    course = HistoryEntry(
+        id=8, at=stored.at, who="desk", action="enrolled", entity="enrollment", entity_id="4",
+        mrn="P1", after={"protocol": "p", "version": "1.0", "start": "2026-04-06"},
+    )  # fmt: skip
+    ref: Any = {"id": "p", "version": "1.0", "title": "A protocol"}
+    shown = json_out.history_entry(course, ZoneInfo("Asia/Seoul"), {"4": ref})
+    assert shown["entity"] == "course"
+    assert shown["after"] == {"protocol": ref, "start": "2026-04-06"}

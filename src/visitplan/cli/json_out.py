@@ -153,11 +153,15 @@ def history_entry(
     h: HistoryEntry,
     zone: dt.tzinfo,
     protocols: Mapping[str, doc.ProtocolRef] | None = None,
+    clinicians: Mapping[int, str] | None = None,
 ) -> doc.HistoryEntry:
     """An audit entry in the documents' words. ``protocols``: each course's protocol by
-    the course id, for an enrollment's entry, which stored only the protocol's id."""
+    the course id, for an enrollment's entry, which stored only the protocol's id;
+    ``clinicians``: names by id, for a visit handed to another clinician, whose entry
+    stored the id."""
     entity: Any = _HISTORY_ENTITIES.get(h.entity, h.entity)
     ref = (protocols or {}).get(h.entity_id) if entity == "course" else None
+    names = clinicians or {}
     return {
         "id": h.id,
         "at": moment(h.at, zone),
@@ -166,18 +170,24 @@ def history_entry(
         "entity": entity,
         "entity_id": h.entity_id,
         "mrn": h.mrn,
-        "before": _history_fields(h.before, zone, ref),
-        "after": _history_fields(h.after, zone, ref),
+        "before": _history_fields(h.before, zone, ref, names),
+        "after": _history_fields(h.after, zone, ref, names),
     }
 
 
 def _history_fields(
-    fields: Mapping[str, Any] | None, zone: dt.tzinfo, ref: doc.ProtocolRef | None
+    fields: Mapping[str, Any] | None,
+    zone: dt.tzinfo,
+    ref: doc.ProtocolRef | None,
+    clinicians: Mapping[int, str],
 ) -> dict[str, Any] | None:
     if fields is None:
         return None
     out: dict[str, Any] = {}
     for key, value in fields.items():
+        if key == "clinician_id":  # a visit names its clinician, as its document does
+            out["clinician"] = clinicians.get(value, value) if value is not None else None
+            continue
         name = _HISTORY_NAMES.get(key, key)
         timed = key.endswith("_at") and isinstance(value, str)
         out[name] = _rezoned(value, zone) if timed else value

@@ -174,10 +174,11 @@ def run_history(args: argparse.Namespace) -> int:
     with desk_from_args(args) as desk:
         entries = desk.history(args.mrn)
         courses = desk.enrollments(args.mrn) if args.json else []
+        clinicians = {c.id: c.name for c in desk.clinicians()} if args.json else {}
         zone = desk.calendar.tz
     if args.json:
         protocols = {str(e.id): json_out.course(e)["protocol"] for e in courses}
-        dump([json_out.history_entry(h, zone, protocols) for h in entries])
+        dump([json_out.history_entry(h, zone, protocols, clinicians) for h in entries])
         return 0
     rows = [["WHEN", "WHO", "WHAT", "CHANGE"]]
     for h in entries:

@@ -141,8 +141,8 @@ def _current(
 
 
 def _clinic_agrees(args: argparse.Namespace, stored: dict[str, Any]) -> bool:
-    """The workstation's clinic file (if any) validates to the stored clinic, in the
-    settings the Desk compares (``clinic_settings.first_difference``)."""
+    """The workstation's clinic file (if any) validates to the stored clinic (the
+    Desk's own check is ``clinic_settings.first_difference``)."""
     path, _ = workstation_clinic_path(args.clinic)
     if path is None:
         return True
@@ -150,8 +150,9 @@ def _clinic_agrees(args: argparse.Namespace, stored: dict[str, Any]) -> bool:
         data = path.read_bytes()
     except OSError:
         return False
-    checked = _validated(path, data)
-    return checked is not None and all(stored[k] == checked.get(k) for k in stored)
+    # Equal in every setting: then the Desk's comparison (of the stored clinic as
+    # today's release reads it) agrees too; any difference is the Desk's to judge.
+    return _validated(path, data) == stored
 
 
 def _validated(path: Path, data: bytes) -> dict[str, Any] | None:

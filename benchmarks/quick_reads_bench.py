@@ -19,6 +19,7 @@ Targets (issue 14): the three reads under 0.3 s, plan under 0.2 s.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -93,6 +94,10 @@ def khal_calendar(folder: Path, env: dict[str, str]) -> Callable[[], tuple[float
         encoding="utf-8",
     )
     first = timed(argv, khal_env)  # fills khal's cache from the 70,000 files
+    listed = subprocess.run(argv, env=khal_env, capture_output=True, text=True, check=True)
+    # One line an event starts with its times; its description's lines follow.
+    events_listed = len(re.findall(r"^[0-9]{2}:[0-9]{2}-", listed.stdout, re.M))
+    print(f"khal lists {events_listed} events on {AGENDA_DAY}", flush=True)
     (folder / "khal" / "ready").touch()
     print(
         f"khal: {len(events)} events exported and written in "
@@ -108,6 +113,10 @@ def bench(
     # The first read of a clinic file validates it once: not what is timed.
     for _, argv in commands(mrn):
         run(argv, env)
+    day = subprocess.run(visitplan(*commands(mrn)[0][1]), env=env, capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    print(f"{label}: the agenda of {AGENDA_DAY} has {len(json.loads(day.stdout))} visits",
+          flush=True)  # fmt: skip
     rows: dict[str, list[tuple[float, float]]] = {}
     load_before = os.getloadavg()
     for _ in range(runs):

@@ -51,6 +51,7 @@ SCREEN_KEYS = [
     "space",
     "E",  # the patient screen: edit the record
     "C",  # the month: close a day
+    "u",  # a visit: undo its outcome
 ]
 MOVEMENT = ["escape", "enter", "up", "down", "left", "right", "tab", "shift+tab", "backspace"]
 AREAS = ["f2", "f3", "f4", "f5"]

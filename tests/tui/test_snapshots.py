@@ -81,6 +81,7 @@ SCREENS: dict[str, tuple[Step | None, Iterable[str], Step | None]] = {
     "patient": (open_chloe, (), None),
     "history": (open_chloe, ("h",), None),
     "edit-patient": (open_chloe, ("E",), None),
+    "undo-question": (open_chloe, ("up", "u"), None),
     "export": (open_chloe, ("i",), None),
     "enroll": (enroll_dan, (), None),
     "enroll-another": (enroll_chloe_again, (), None),

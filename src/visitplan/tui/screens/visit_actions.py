@@ -65,7 +65,7 @@ class VisitActions(ClinicScreen):
             self.app.push_screen(DoneScreen(visit), self._after_form)
 
     def action_move(self) -> None:
-        from visitplan.tui.screens.forms import MoveScreen
+        from visitplan.tui.screens.move import MoveScreen
 
         visit = self._open_visit("move")
         if visit is not None:

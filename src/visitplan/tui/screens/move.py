@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Input, OptionList
+from textual.widgets import Checkbox, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from visitplan.errors import InputError
@@ -39,16 +39,25 @@ class MoveScreen(VisitForm):
         self.free: list[FreeTime] = []
 
     def extra(self) -> ComposeResult:
-        times = OptionList(id="free-times")
-        times.border_title = "Free times (enter fills the date and time)"
-        yield times
+        yield Label("Free times, nearest first (enter fills in the date and time):")
+        yield OptionList(id="free-times", compact=True, markup=False)
         yield Checkbox(BOOK_ANYWAY, id="force", tooltip="outside its window or on a closed day")
 
     def on_mount(self) -> None:
         # (VisitForm's on_mount focuses the date and runs the first check.)
+        self.query_one(".dialog").add_class("-scrolls")
+        self._fit()
         self.query_one(OptionList).add_option(Option("… asking the records", disabled=True))
         short = self.app.size.height < SHORT
         self._read_free_times(FREE_TIMES_SHORT if short else FREE_TIMES)
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Never over the header and footer: a long check (a course's worth of visits
+        moving along) scrolls the form instead."""
+        self.query_one(".dialog").styles.max_height = max(self.app.size.height - 2, 8)
 
     @work(thread=True, exclusive=True, group="free-times")
     def _read_free_times(self, count: int) -> None:

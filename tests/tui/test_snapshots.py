@@ -132,10 +132,23 @@ def nothing_to_do(clinic: TuiClinic) -> None:
             desk.complete_visit(visit.id, visit.start)
 
 
-# name: (what the records hold first, keys)
-PREPARED: dict[str, tuple[Callable[[TuiClinic], None], Iterable[str]]] = {
-    "worklist": (every_reason, ("f6",)),
-    "worklist-empty": (nothing_to_do, ("f6",)),
+def mail_and_move(clinic: TuiClinic) -> None:
+    """Ada's invitations sent (one refused), then her Session 3 moved: an update owed."""
+    with clinic.desk() as desk:
+        mail_ada(desk)
+        third = desk.visits(mrn="P-1001")[2]
+        desk.move_visit(third.id, third.start + dt.timedelta(days=1))
+
+
+def open_ada(app: VisitplanApp) -> None:
+    app.open_patient("P-1001")
+
+
+# name: (what the records hold first, done first in the app, keys)
+PREPARED: dict[str, tuple[Callable[[TuiClinic], None], Step | None, Iterable[str]]] = {
+    "worklist": (every_reason, None, ("f6",)),
+    "worklist-empty": (nothing_to_do, None, ("f6",)),
+    "patient-messages": (mail_and_move, open_ada, ()),
 }
 
 
@@ -144,6 +157,7 @@ PREPARED: dict[str, tuple[Callable[[TuiClinic], None], Iterable[str]]] = {
 def test_prepared_snapshot(
     name: str, size: tuple[int, int], tui_clinic: TuiClinic, snap_compare: Callable[..., bool]
 ) -> None:
-    prepare, keys = PREPARED[name]
+    prepare, first, keys = PREPARED[name]
     prepare(tui_clinic)
-    assert snap_compare(tui_clinic.app(), terminal_size=size, run_before=steps(*keys))
+    run = steps(*keys, first=first)
+    assert snap_compare(tui_clinic.app(), terminal_size=size, run_before=run)

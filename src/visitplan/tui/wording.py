@@ -68,6 +68,8 @@ def refusal(message: str, visit: VisitView | None = None) -> str:
     message = re.sub(r"\bvisit (\d+)\b", "the visit", message)
     message = re.sub(r"\benrollment (\d+)\b", "the course", message)
     message = _OPTION_ADVICE.sub("", message)
+    # The patient edit form's tick, not the command line's value.
+    message = message.replace("notify email needs", "consent to e-mail needs")
     message = message[:1].upper() + message[1:]
     return with_weekdays(message)
 

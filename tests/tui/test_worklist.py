@@ -154,3 +154,16 @@ async def test_every_reason_in_words_and_an_empty_worklist(tui_clinic: TuiClinic
         text = " ".join(screen_text(app).split())
         assert NOTHING in text
         assert "Time Patient Visit Why" in text  # the list is there, only empty
+
+
+async def test_a_long_worklist_shows_its_oldest_rows_and_says_how_many(
+    tui_clinic: TuiClinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from visitplan.tui.screens import worklist
+
+    monkeypatch.setattr(worklist, "SHOWN", 2)  # (1,000 in use)
+    app = tui_clinic.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_worklist(app, pilot)
+        assert [r[1] for r in rows(app)] == ["Ada Example · P-1001", "Ben Sample · P-1002"]
+        assert "3 visits need someone (the first 2 shown, oldest first)" in screen_text(app)

@@ -46,6 +46,9 @@ TODO = {
     "message-failed": "An e-mail to the patient about it was refused: o opens the patient (E "
     "corrects their address), or tell them another way",
 }
+# Rows shown at most: a database whose courses were entered after the fact without
+# their outcomes has tens of thousands (63,359 in the 10,000-patient benchmark).
+SHOWN = 1000
 NOTHING = (
     "Nothing needs anyone: every visit whose time has passed has an outcome, every open "
     "one is in its window on an open day, and no e-mail to a patient has failed."
@@ -88,18 +91,28 @@ class WorklistScreen(VisitActions):
 
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
-        deliver(self, self._show, list(self.vp.data.worklist()))
-
-    def _show(self, items: Sequence[WorkItem]) -> None:
-        cursor = self._keep(self._item(), items)
-        self.items = list(items)
+        found = list(self.vp.data.worklist())
+        items = found[:SHOWN]
+        # The rows' words are made here, off the UI thread.
         rows = [
             (moment_text(i.visit.start), patient_text(i.visit), i.visit.label, REASONS[i.reason])
-            for i in self.items
+            for i in items
         ]
-        self.query_one(RowList).set_rows(rows, cursor, notes=[todo(i) for i in self.items])
-        count = len(self.items)
+        deliver(self, self._show, items, rows, [todo(i) for i in items], len(found))
+
+    def _show(
+        self,
+        items: Sequence[WorkItem],
+        rows: Sequence[tuple[str, ...]],
+        notes: Sequence[str],
+        count: int,
+    ) -> None:
+        cursor = self._keep(self._item(), items)
+        self.items = list(items)
+        self.query_one(RowList).set_rows(rows, cursor, notes=notes)
         title = f"{count} visit{'s' if count != 1 else ''} need{'s' if count == 1 else ''} someone"
+        if count > len(items):
+            title += f" (the first {len(items)} shown, oldest first)"
         self.query_one("#worklist-title", Static).update(title if count else "Nothing to do")
         empty = self.query_one("#worklist-empty", Static)
         empty.update(NOTHING if not count else "")

@@ -72,6 +72,20 @@ def build_clinic_db(path: Path, clinic: Clinic, catalog: ProtocolCatalog) -> Non
         desk.complete_visit(first.id, first.start)
 
 
+def mail_ada(desk: Desk) -> None:
+    """Ada agrees to e-mail and the sender runs once: her invitations go, but the mail
+    server refuses the first (for Session 2 of 6; Session 1 is over and skipped)."""
+    from visitplan.records import sending
+
+    desk.update_patient("P-1001", email="ada@example.org", notify="email")
+    now = NOW.replace(tzinfo=None)  # the outbox keeps naive UTC
+    claimed = sending.claim(desk, now, 100)
+    first, *others = claimed.messages
+    sending.refused(desk, first.id, now, "550 5.1.1 <address>: Recipient address rejected")
+    for message in others:
+        sending.delivered(desk, message.id, now)
+
+
 @dataclass
 class TuiClinic:
     """A database file and what is needed to open the TUI (or a desk) on it."""

@@ -14,9 +14,9 @@ from visitplan.tui.screens.forms import (
     ConfirmScreen,
     DoneScreen,
     GoToDateScreen,
-    MoveScreen,
     Problems,
 )
+from visitplan.tui.screens.move import MoveScreen
 from visitplan.tui.widgets.row_list import RowList
 
 pytestmark = pytest.mark.anyio
@@ -279,6 +279,10 @@ async def test_the_footer_fits_quit_and_the_keys_list_at_80_columns(tui_clinic: 
         await pilot.press("question_mark")
         await settle(pilot)
         text = screen_text(app)
+        for _ in range(12):  # the list is longer than 24 lines: the rest, scrolled to
+            await pilot.press("down", "down", "down")
+            await settle(pilot)
+            text += screen_text(app)
         # Every key of the agenda, the ones the footer had no room for too.
         for key, what in [("X", "Show cancelled"), ("f4", "Month"), ("c", "clinician")]:
             assert any(key in line and what in line for line in text.splitlines()), (key, text)
@@ -293,8 +297,8 @@ async def test_the_footer_at_120_columns_is_every_key_in_order(tui_clinic: TuiCl
         await settle(pilot)
         footer = screen_text(app).splitlines()[-1].strip()
         assert footer == (
-            "[ Prev ] Next t Today g Date d Done n No-show v Move x Cancel o Patient "
-            "w Week c Clinician s Status ? Keys ^q Quit"
+            "[ Prev ] Next t Today g Date d Done n No-show v Move x Cancel u Undo "
+            "o Patient w Week c Clinician ? Keys ^q Quit"
         )
 
 

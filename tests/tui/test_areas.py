@@ -11,8 +11,8 @@ import pytest
 
 from tests.support.tui import TuiClinic, screen_text, settle
 from visitplan.tui.screens.agenda import AgendaScreen
-from visitplan.tui.screens.forms import MoveScreen
 from visitplan.tui.screens.month import MonthScreen
+from visitplan.tui.screens.move import MoveScreen
 from visitplan.tui.screens.patient import PatientScreen
 from visitplan.tui.screens.patients import PatientsScreen
 

@@ -51,9 +51,10 @@ SCREEN_KEYS = [
     "space",
     "E",  # the patient screen: edit the record
     "C",  # the month: close a day
+    "u",  # a visit: undo its outcome
 ]
 MOVEMENT = ["escape", "enter", "up", "down", "left", "right", "tab", "shift+tab", "backspace"]
-AREAS = ["f2", "f3", "f4", "f5"]
+AREAS = ["f2", "f3", "f4", "f5", "f6"]
 LETTERS = list("abcdefghijklmnopqrstuvwxyz0123456789-:")
 KEYS = st.sampled_from(SCREEN_KEYS + MOVEMENT + AREAS + LETTERS)
 SIZES = [(80, 24), (120, 40)]
@@ -64,6 +65,7 @@ HOMES = {
     "patients": "PatientsScreen",
     "month": "MonthScreen",
     "protocols": "ProtocolsScreen",
+    "worklist": "WorklistScreen",
 }
 
 

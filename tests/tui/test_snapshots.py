@@ -3,13 +3,14 @@ frozen today. Update on purpose with `pytest tests/tui --snapshot-update`."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 
-from tests.support.tui import TuiClinic, settle
+from tests.support.tui import TuiClinic, mail_ada, settle
 from visitplan.tui.app import VisitplanApp
 from visitplan.tui.screens.enroll import EnrollScreen
 
@@ -81,6 +82,7 @@ SCREENS: dict[str, tuple[Step | None, Iterable[str], Step | None]] = {
     "patient": (open_chloe, (), None),
     "history": (open_chloe, ("h",), None),
     "edit-patient": (open_chloe, ("E",), None),
+    "undo-question": (open_chloe, ("up", "u"), None),
     "export": (open_chloe, ("i",), None),
     "enroll": (enroll_dan, (), None),
     "enroll-another": (enroll_chloe_again, (), None),
@@ -112,3 +114,50 @@ def test_empty_database_snapshot(
     size: tuple[int, int], empty_tui_clinic: TuiClinic, snap_compare: Callable[..., bool]
 ) -> None:
     assert snap_compare(empty_tui_clinic.app(), terminal_size=size, run_before=steps())
+
+
+def every_reason(clinic: TuiClinic) -> None:
+    """A worklist with a row of each kind the test clinic can have."""
+    with clinic.desk() as desk:
+        desk.miss_visit(desk.visits(mrn="P-1002")[0].id)
+        desk.add_closure(dt.date(2026, 12, 21), dt.date(2026, 12, 21), "snow", None)
+        chloe = desk.visits(mrn="P-1003")[3]
+        desk.move_visit(chloe.id, dt.datetime(2027, 4, 5, 14, 0), force=True)
+        mail_ada(desk)
+
+
+def nothing_to_do(clinic: TuiClinic) -> None:
+    with clinic.desk() as desk:
+        for visit in desk.visits(since=dt.date(2026, 12, 14), until=dt.date(2026, 12, 14)):
+            desk.complete_visit(visit.id, visit.start)
+
+
+def mail_and_move(clinic: TuiClinic) -> None:
+    """Ada's invitations sent (one refused), then her Session 3 moved: an update owed."""
+    with clinic.desk() as desk:
+        mail_ada(desk)
+        third = desk.visits(mrn="P-1001")[2]
+        desk.move_visit(third.id, third.start + dt.timedelta(days=1))
+
+
+def open_ada(app: VisitplanApp) -> None:
+    app.open_patient("P-1001")
+
+
+# name: (what the records hold first, done first in the app, keys)
+PREPARED: dict[str, tuple[Callable[[TuiClinic], None], Step | None, Iterable[str]]] = {
+    "worklist": (every_reason, None, ("f6",)),
+    "worklist-empty": (nothing_to_do, None, ("f6",)),
+    "patient-messages": (mail_and_move, open_ada, ()),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", list(PREPARED))
+def test_prepared_snapshot(
+    name: str, size: tuple[int, int], tui_clinic: TuiClinic, snap_compare: Callable[..., bool]
+) -> None:
+    prepare, first, keys = PREPARED[name]
+    prepare(tui_clinic)
+    run = steps(*keys, first=first)
+    assert snap_compare(tui_clinic.app(), terminal_size=size, run_before=run)

@@ -34,6 +34,7 @@ class VisitplanApp(App[None]):
         Binding("f3", "area('patients')", "Patients"),
         Binding("f4", "area('month')", "Month"),
         Binding("f5", "area('protocols')", "Protocols"),
+        Binding("f6", "area('worklist')", "Worklist"),
         Binding("question_mark", "keys", "Keys", key_display="?"),
         # F1 too: in a field, ? is a character like any other (the footer then shows F1).
         Binding("f1", "keys", "Keys"),
@@ -66,6 +67,7 @@ class VisitplanApp(App[None]):
         self.add_mode("patients", _patients_screen)
         self.add_mode("month", _month_screen)
         self.add_mode("protocols", _protocols_screen)
+        self.add_mode("worklist", _worklist_screen)
 
     def today(self) -> dt.date:
         """The clinic's today (fixed in tests and screenshots so they stay stable)."""
@@ -184,6 +186,12 @@ def _protocols_screen() -> Screen[None]:
     from visitplan.tui.screens.protocols import ProtocolsScreen
 
     return ProtocolsScreen()
+
+
+def _worklist_screen() -> Screen[None]:
+    from visitplan.tui.screens.worklist import WorklistScreen
+
+    return WorklistScreen()
 
 
 def make_app(

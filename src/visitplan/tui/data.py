@@ -15,10 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from visitplan.domain.engine import Plan
-from visitplan.records.views import PatientMatch, PatientView, VisitChange, VisitView
+from visitplan.records.views import (
+    MessageView,
+    PatientMatch,
+    PatientView,
+    VisitChange,
+    VisitView,
+)
 
 if TYPE_CHECKING:
+    from visitplan.domain.free_times import FreeTime
     from visitplan.records.clinic_ops import ClinicReport
+    from visitplan.records.worklist import WorkItem
 
 # Status words shown next to their symbol: never colour alone.
 STATUS_SYMBOLS = {
@@ -84,6 +92,8 @@ class PatientCard:
     email: str | None
     no_shows: int
     enrollments: tuple[EnrollmentCard, ...] = field(default=())
+    notify: str = "none"  # "email": the patient agreed to invitations and reminders
+    messages: tuple[MessageView, ...] = ()  # the latest e-mail to them, newest first
 
 
 class ClinicData(Protocol):
@@ -165,6 +175,18 @@ class ClinicData(Protocol):
 
     def cancel(self, visit: VisitView, *, dry_run: bool = False) -> VisitChange: ...
 
+    def reopen(self, visit: VisitView, *, dry_run: bool = False) -> VisitChange:
+        """Undo a wrong done, no-show or cancellation: scheduled again, dependents follow."""
+        ...
+
+    def free_times(self, visit: VisitView, count: int) -> Sequence[FreeTime]:
+        """The nearest times the visit could be booked at, its window's first."""
+        ...
+
+    def worklist(self) -> Sequence[WorkItem]:
+        """Every visit that needs someone, with why and what to do."""
+        ...
+
     def withdraw(self, enrollment: EnrollmentCard, *, dry_run: bool = False) -> None: ...
 
     def export_ics(self, mrn: str, choice: ExportChoice) -> None:
@@ -183,9 +205,11 @@ class ClinicData(Protocol):
         email: str,
         notes: str,
         *,
+        notify: str | None = None,
         dry_run: bool = False,
     ) -> PatientView:
-        """Refused if the record changed since ``seen`` was read."""
+        """Refused if the record changed since ``seen`` was read; ``notify`` None
+        leaves the patient's e-mail consent as it is."""
         ...
 
     def closed_days(self, first: dt.date, last: dt.date) -> dict[dt.date, str]:

@@ -16,7 +16,13 @@ from visitplan.records.views import HistoryEntry
 from visitplan.tui.data import HistoryRow
 from visitplan.tui.wording import day_text, moment_text, with_weekdays
 
-_FIELD_NAMES = {"name": "name", "phone": "phone", "email": "e-mail", "notes": "notes"}
+_FIELD_NAMES = {
+    "name": "name",
+    "phone": "phone",
+    "email": "e-mail",
+    "notes": "notes",
+    "notify": "consent to e-mail",
+}
 
 
 def history_row(

@@ -19,9 +19,16 @@ from visitplan.domain.engine import Plan
 from visitplan.errors import InputError, NeedsOverride
 from visitplan.records.desk_base import STALE
 from visitplan.tui.data import EnrollmentCard, ExportChoice, HistoryRow, PatientCard
-from visitplan.tui.wording import needs_another, needs_deviation, refusal, stale_patient
+from visitplan.tui.wording import (
+    needs_another,
+    needs_deviation,
+    refusal,
+    stale_patient,
+    undo_refusal,
+)
 
 if TYPE_CHECKING:
+    from visitplan.domain.free_times import FreeTime
     from visitplan.records.clinic_ops import ClinicReport
     from visitplan.records.operations import Desk
     from visitplan.records.views import (
@@ -31,10 +38,14 @@ if TYPE_CHECKING:
         VisitChange,
         VisitView,
     )
+    from visitplan.records.worklist import WorkItem
 
 T = TypeVar("T")
 # Enough for the days and months either side of what is on screen.
 _REMEMBERED = 16
+# The patient screen's latest e-mail messages (issue 15): enough to see the last
+# change and its reminder, few enough for an 80x24 terminal.
+MESSAGES_SHOWN = 3
 
 
 def enrollment_card(view: EnrollmentView, visits: Sequence[VisitView]) -> EnrollmentCard:
@@ -164,7 +175,10 @@ class RecordsData:
         for visit in self.desk.visits(mrn=mrn):
             visits[visit.enrollment_id].append(visit)
         cards = tuple(enrollment_card(e, visits[e.id]) for e in self.desk.enrollments(mrn))
-        return PatientCard(view.mrn, view.name, view.phone, view.email, view.no_shows, cards)
+        messages = tuple(self.desk.messages(mrn, MESSAGES_SHOWN))
+        return PatientCard(
+            view.mrn, view.name, view.phone, view.email, view.no_shows, cards, view.notify, messages
+        )
 
     def history(self, mrn: str) -> Sequence[HistoryRow]:
         from visitplan.tui.history_words import history_row
@@ -259,6 +273,22 @@ class RecordsData:
                 visit.id, expected_revision=visit.revision, dry_run=dry_run
             )
 
+    def reopen(self, visit: VisitView, *, dry_run: bool = False) -> VisitChange:
+        try:
+            return self.desk.reopen_visit(
+                visit.id, expected_revision=visit.revision, dry_run=dry_run
+            )
+        except InputError as exc:
+            raise InputError(undo_refusal(refusal(exc.message, visit))) from None
+
+    def free_times(self, visit: VisitView, count: int) -> Sequence[FreeTime]:
+        with _in_tui_words(visit):
+            return self.desk.free_times(visit.id, count)[1]
+
+    def worklist(self) -> Sequence[WorkItem]:
+        # Not remembered by data version: a visit becomes overdue as time passes.
+        return self.desk.worklist()
+
     def withdraw(self, enrollment: EnrollmentCard, *, dry_run: bool = False) -> None:
         with _in_tui_words():
             self.desk.withdraw(
@@ -292,6 +322,7 @@ class RecordsData:
         email: str,
         notes: str,
         *,
+        notify: str | None = None,
         dry_run: bool = False,
     ) -> PatientView:
         """The patient's record as typed ("" clears phone or e-mail), if no one changed it
@@ -303,6 +334,7 @@ class RecordsData:
                 phone=phone,
                 email=email,
                 notes=notes,
+                notify=notify,
                 expected_revision=seen.revision,
                 dry_run=dry_run,
             )

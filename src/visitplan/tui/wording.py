@@ -68,6 +68,8 @@ def refusal(message: str, visit: VisitView | None = None) -> str:
     message = re.sub(r"\bvisit (\d+)\b", "the visit", message)
     message = re.sub(r"\benrollment (\d+)\b", "the course", message)
     message = _OPTION_ADVICE.sub("", message)
+    # The patient edit form's tick, not the command line's value.
+    message = message.replace("notify email needs", "consent to e-mail needs")
     message = message[:1].upper() + message[1:]
     return with_weekdays(message)
 
@@ -92,4 +94,23 @@ def stale_patient(name: str) -> str:
     return (
         f"{name}'s record was changed by someone else since this form opened: "
         "close it (esc) and edit again to see their change"
+    )
+
+
+# The records' refusals of `visit reopen`, in terms of the TUI's undo (u).
+_NOTHING_TO_UNDO = re.compile(
+    r"^(?P<visit>.+) is scheduled; only a completed, missed or cancelled visit can be reopened$"
+)
+_COURSE_NOT_RUNNING = re.compile(r"its course \d+ is (?P<status>\w+); reinstate the course first")
+
+
+def undo_refusal(message: str) -> str:
+    """Why an undo is refused, once ``refusal`` has named the visit."""
+    found = _NOTHING_TO_UNDO.match(message)
+    if found:
+        return f"{found['visit']} is scheduled: there is no done, no-show or cancellation to undo"
+    return _COURSE_NOT_RUNNING.sub(
+        r"its course is \g<status>, so its visits stay as they are until the course is"
+        " reinstated",
+        message,
     )

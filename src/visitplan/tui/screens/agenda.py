@@ -19,7 +19,7 @@ from visitplan.tui.screens.base import deliver
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
-from visitplan.tui.widgets.visits import visit_note, visit_status
+from visitplan.tui.widgets.visits import patient_text, visit_note, visit_status
 from visitplan.tui.wording import day_text
 
 EMPTY_DATABASE = (
@@ -180,7 +180,7 @@ class AgendaScreen(VisitActions):
         for index, visit in enumerate(self.rows):
             cells = [
                 f"{visit.start:%H:%M}",
-                f"{visit.patient_name} · {visit.mrn}",
+                patient_text(visit),
                 visit.label,
                 visit_status(visit),
                 visit.clinician or "",

@@ -25,7 +25,6 @@ from visitplan.tui.data import ExportChoice
 from visitplan.tui.parsing import parse_date, parse_time
 from visitplan.tui.screens.base import Modal, deliver
 from visitplan.tui.wording import (
-    BOOK_ANYWAY,
     day_text,
     moment_text,
     visit_name,
@@ -66,6 +65,8 @@ def change_summary(change: VisitChange) -> str:
     if visit.reason:
         parts.append(f"({with_weekdays(visit.reason)})")
     text = " ".join(parts)
+    if visit.deviation and not visit.in_window:  # (the hours' deviation is a warning too)
+        text += f", as a deviation: {with_weekdays(visit.deviation)}"
     if visit.warnings:
         text += "; ⚠ " + "; ⚠ ".join(with_weekdays(w) for w in visit.warnings)
     if change.moved:
@@ -428,26 +429,6 @@ class VisitForm(CheckedForm):
     @on(Input.Submitted)
     def _submitted(self) -> None:
         self.action_save()
-
-
-class MoveScreen(VisitForm):
-    heading = "Move"
-
-    def extra(self) -> ComposeResult:
-        yield Checkbox(BOOK_ANYWAY, id="force", tooltip="outside its window or on a closed day")
-
-    def options(self) -> tuple[Hashable, ...]:
-        return (self.query_one("#force", Checkbox).value,)
-
-    def ready(self, does: str) -> str:
-        return f"ctrl+s books it for {does}"
-
-    def attempt(self, typed: Any, *, dry_run: bool) -> str:
-        when, force = typed
-        change = self.vp.data.move(self.visit, when, force, dry_run=dry_run)
-        if dry_run:
-            return change_summary(change)
-        return f"Moved {visit_name(self.visit)} to {change_summary(change)}"
 
 
 class DoneScreen(VisitForm):

@@ -10,6 +10,7 @@ from textual.widgets import Header, Static
 
 from visitplan.records.views import PatientView, VisitView
 from visitplan.tui.data import EnrollmentCard, ExportChoice, PatientCard
+from visitplan.tui.message_words import consent_text, message_line
 from visitplan.tui.screens.base import deliver, tell
 from visitplan.tui.screens.forms import ConfirmScreen
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
@@ -63,11 +64,13 @@ class PatientScreen(VisitActions):
         yield Header()
         yield Static(id="patient-card", markup=False)
         yield RowList(COLUMNS, optional=OPTIONAL, id="timeline")
+        yield Static(id="patient-messages", markup=False)
         yield Static(id="patient-detail", classes="visit-detail", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = f"Patient {self.mrn}"
+        self.query_one("#patient-messages", Static).display = False  # until read
         # The first load comes with the screen's resume event.
         self.query_one(RowList).focus()
 
@@ -92,8 +95,10 @@ class PatientScreen(VisitActions):
             f"{card.name} · MRN {card.mrn}"
             + (f" · {contact}" if contact else "")
             + no_shows
+            + f" · {consent_text(card.notify)}"
             + start
         )
+        self._show_messages(card)
         timeline = self.query_one(RowList)
         first_load = not self.lines
         self.lines = []
@@ -120,6 +125,15 @@ class PatientScreen(VisitActions):
         cursor = self._first_open_visit() if first_load else timeline.cursor
         timeline.set_rows(cells, cursor, notes=notes, dim=dim)
         self._describe()
+
+    def _show_messages(self, card: PatientCard) -> None:
+        """The latest e-mail to the patient, newest first (none: the line is hidden)."""
+        labels = {v.id: v.label for e in card.enrollments for v in e.visits}
+        zone = self.vp.calendar.zone
+        lines = [message_line(m, labels, zone) for m in card.messages]
+        box = self.query_one("#patient-messages", Static)
+        box.update("\n".join(lines))
+        box.display = bool(lines)
 
     def _first_open_visit(self) -> int:
         """Where staff usually act: the first visit still to happen."""

@@ -1,5 +1,5 @@
-"""Correcting a patient's record: name, phone, e-mail and notes, as stored when the
-form opened. The check is the records' own edit run as a dry run, revision-checked:
+"""Correcting a patient's record: name, phone, e-mail, consent to e-mail and notes, as
+stored when the form opened. The check is the records' own edit run as a dry run, revision-checked:
 if someone else saved the record meanwhile, the form says so rather than overwrite."""
 
 from __future__ import annotations
@@ -11,12 +11,20 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, TextArea
 
 from visitplan.records.views import PatientView
 from visitplan.tui.screens.forms import CheckedForm, Problems, _field
 
-FIELDS = (("name", "name"), ("phone", "phone"), ("email", "e-mail"), ("notes", "notes"))
+FIELDS = (
+    ("name", "name"),
+    ("phone", "phone"),
+    ("email", "e-mail"),
+    ("notify", "consent to e-mail"),
+    ("notes", "notes"),
+)
+# The patient's consent (issue 15): invitations, updates and reminders go only with it.
+CONSENT = "Agreed to e-mail"
 
 
 def changed_fields(before: PatientView, after: PatientView) -> list[str]:
@@ -38,7 +46,14 @@ class EditPatientScreen(CheckedForm):
         p = self.patient
         with Vertical(classes="dialog"):
             yield Label(f"Edit the record of {p.name} (MRN {p.mrn})", classes="question")
-            yield _field("name", "Name", p.name)
+            with Horizontal(classes="fields"):
+                yield _field("name", "Name", p.name)
+                yield Checkbox(
+                    CONSENT,
+                    p.notify == "email",
+                    id="notify",
+                    tooltip="Calendar invitations, updates and reminders by e-mail",
+                )
             with Horizontal(classes="fields"):
                 yield _field("phone", "Phone (empty: none)", p.phone or "")
                 yield _field("email", "E-mail (empty: none)", p.email or "")
@@ -58,12 +73,15 @@ class EditPatientScreen(CheckedForm):
         typed = (
             *(self.query_one(f"#{name}", Input).value for name in ("name", "phone", "email")),
             self.query_one("#notes", TextArea).text,
+            "email" if self.query_one("#notify", Checkbox).value else "none",
         )
         return typed, []
 
     def attempt(self, typed: Any, *, dry_run: bool) -> str:
-        name, phone, email, notes = typed
-        after = self.vp.data.edit_patient(self.patient, name, phone, email, notes, dry_run=dry_run)
+        name, phone, email, notes, notify = typed
+        after = self.vp.data.edit_patient(
+            self.patient, name, phone, email, notes, notify=notify, dry_run=dry_run
+        )
         changed = changed_fields(self.patient, after)
         if not changed:
             return "nothing changed yet" if dry_run else f"Nothing changed in {after.mrn}'s record"
@@ -76,6 +94,7 @@ class EditPatientScreen(CheckedForm):
 
     @on(Input.Changed)
     @on(TextArea.Changed)
+    @on(Checkbox.Changed)
     def _changed(self) -> None:
         self.check()
 

@@ -1,14 +1,17 @@
-"""Done, no-show, move and cancel: the same forms from the agenda and the timeline."""
+"""Done, no-show, move, cancel and undo: the same forms from the agenda, the timeline
+and the worklist."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.binding import Binding
 from textual.widgets import Static
 
-from visitplan.records.views import VisitView
-from visitplan.tui.screens.base import ClinicScreen
+from visitplan.errors import InputError
+from visitplan.records.views import VisitChange, VisitView
+from visitplan.tui.screens.base import ClinicScreen, deliver, tell
 from visitplan.tui.widgets.row_list import RowList
 from visitplan.tui.widgets.visits import visit_detail
 from visitplan.tui.wording import visit_name
@@ -22,6 +25,7 @@ VISIT_BINDINGS = [
     Binding("n", "no_show", "No-show", tooltip="The patient did not come"),
     Binding("v", "move", "Move", tooltip="Book at another time (rebooks a no-show)"),
     Binding("x", "cancel_visit", "Cancel", tooltip="Cancel the visit (kept on record)"),
+    Binding("u", "undo", "Undo", tooltip="Undo a wrong done, no-show or cancellation"),
 ]
 
 
@@ -61,7 +65,7 @@ class VisitActions(ClinicScreen):
             self.app.push_screen(DoneScreen(visit), self._after_form)
 
     def action_move(self) -> None:
-        from visitplan.tui.screens.forms import MoveScreen
+        from visitplan.tui.screens.move import MoveScreen
 
         visit = self._open_visit("move")
         if visit is not None:
@@ -109,3 +113,32 @@ class VisitActions(ClinicScreen):
 
         question = f"Cancel {visit.label} for {visit.patient_name} ({visit.mrn})?"
         self.app.push_screen(ConfirmScreen(question, "Cancel the visit", check), answered)
+
+    def action_undo(self) -> None:
+        visit = self._open_visit("undo")
+        if visit is not None:
+            self._check_undo(visit)
+
+    @work(thread=True, exclusive=True, group="undo")
+    def _check_undo(self, visit: VisitView) -> None:
+        # The question says what the undo does, so it is asked after the dry run.
+        try:
+            change = self.vp.data.reopen(visit, dry_run=True)
+        except InputError as exc:
+            tell(self, exc.message, severity="warning", timeout=8)
+            return
+        deliver(self, self._ask_undo, visit, change)
+
+    def _ask_undo(self, visit: VisitView, change: VisitChange) -> None:
+        from visitplan.tui.screens.undo import UndoScreen, undo_summary
+
+        if not self.is_current:
+            return  # the person has gone elsewhere meanwhile
+        data = self.vp.data
+        done = undo_summary(visit, change).replace(" goes back ", " is back ", 1)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change(lambda: data.reopen(visit), f"Undone: {done}")
+
+        self.app.push_screen(UndoScreen(visit, change), answered)

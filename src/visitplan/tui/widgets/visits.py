@@ -22,6 +22,11 @@ def visit_note(visit: VisitView) -> str:
     return "  ".join(parts)
 
 
+def patient_text(visit: VisitView) -> str:
+    """Whose visit it is, as a list row shows it (the agenda, the worklist)."""
+    return f"{visit.patient_name} · {visit.mrn}"
+
+
 def visit_status(visit: VisitView) -> str:
     return status_text(visit.status)
 

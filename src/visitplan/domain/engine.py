@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import pendulum
 
-from visitplan.domain.clinic import ClinicCalendar, Hours, as_pendulum
+from visitplan.domain.clinic import ClinicCalendar, as_pendulum
 from visitplan.domain.diary import (
     Booking,
     Diary,
@@ -24,11 +24,22 @@ from visitplan.domain.diary import (
     moment,
     nearest_first,
 )
+from visitplan.domain.hours import Hours
 from visitplan.domain.limits import check_day
 from visitplan.domain.protocol import Offset, Protocol, Step, VisitDefinition
+from visitplan.domain.working import ClinicianBookings
 from visitplan.errors import InputError
 
-__all__ = ["Booking", "Plan", "PlannedVisit", "add_offset", "dependents", "local_start", "plan"]
+__all__ = [
+    "Booking",
+    "ClinicianBookings",
+    "Plan",
+    "PlannedVisit",
+    "add_offset",
+    "dependents",
+    "local_start",
+    "plan",
+]
 
 UTC = dt.UTC
 # How far the engine looks for an open day outside a visit's window before giving up.
@@ -205,6 +216,7 @@ def plan(
     *,
     pinned: Mapping[str, dt.datetime] | None = None,
     bookings: Source = (),
+    clinician: ClinicianBookings | None = None,
 ) -> Plan:
     """Plan a course starting on ``start`` with visits at local wall-clock ``time``.
 
@@ -212,11 +224,20 @@ def plan(
     affected by a change); the others follow their anchors. ``bookings`` are other
     visits already at the clinic, which count against its capacity: every booking
     that matters, or a function giving the bookings that touch one local day.
+
+    With a ``clinician``, the course is planned on their calendar (the clinic's
+    narrowed to their hours and leave) and a time is taken only when the clinic has
+    room and they are free too: their own bookings (every course of theirs, in the
+    same two forms) count against their capacity.
     """
     check_day(start, "course start")
     pinned = pinned or {}
+    if clinician is None:
+        diary = Diary(calendar, bookings)
+    else:
+        calendar = clinician.calendar
+        diary = Diary(calendar, bookings, clinician=(clinician.capacity, clinician.bookings))
     zone, tz = calendar.zone, calendar.tz
-    diary = Diary(calendar, bookings)
     labels = _Labels(protocol)
     rules = _Rules()
     held: dict[str, _Held] = {}

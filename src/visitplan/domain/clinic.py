@@ -14,7 +14,7 @@ import pendulum
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from visitplan.domain import limits
-from visitplan.domain.clinicians import ClinicianSpec
+from visitplan.domain.clinicians import ClinicianSpec, name_key
 from visitplan.domain.hours import WEEKDAYS, Hours, Weekday
 from visitplan.domain.protocol import Line, LongLine, describe_validation, load_toml
 from visitplan.errors import InputError
@@ -227,6 +227,18 @@ class Clinic(_Strict):
                     f"(their hours {spec.hours!r} against the clinic's)"
                 )
         return self
+
+    def clinician(self, name: str) -> ClinicianSpec:
+        """The clinician of that name in the clinic file (case and spacing aside)."""
+        key = name_key(name)
+        for spec in self.clinicians:
+            if spec.key == key:
+                return spec
+        known = ", ".join(sorted(s.name for s in self.clinicians)) or "none"
+        raise InputError(
+            f"unknown clinician {' '.join(name.split())!r}: the clinic file's "
+            f"[[clinicians]] are {known}"
+        )
 
 
 def overlap(opening: Hours, theirs: Hours | None) -> Hours | None:

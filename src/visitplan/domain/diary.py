@@ -232,8 +232,6 @@ class Diary:
         self.calendar = calendar
         self.capacity = calendar.clinic.capacity if capacity is None else capacity
         self._theirs: Diary | None = None
-        if clinician is not None:
-            self._theirs = Diary(calendar, clinician[1], capacity=clinician[0])
         self._tables: dict[dt.date, _Day] = {}
         self._waiting: dict[dt.date, list[tuple[int, int]]] = {}
         self._fetch: Callable[[dt.date], Iterable[Booking]] | None = None
@@ -244,6 +242,9 @@ class Diary:
         else:
             for booking in bookings:
                 self._file(booking.start, booking.end)
+        # Last: the clinic's bookings above are not the clinician's.
+        if clinician is not None:
+            self._theirs = Diary(calendar, clinician[1], capacity=clinician[0])
 
     def _file(self, start: dt.datetime, end: dt.datetime) -> None:
         self.add(self._local_day(start), self._local_day(end), micros(start), micros(end))

@@ -173,7 +173,16 @@ def test_free_times_are_free_for_the_clinician(
         count=10,
         clinician=with_clinician(calendar, who, busy),
     )
-    assert found  # a clinician who works some day of the week is free some time in a year
+    longest = max(
+        (
+            dt.datetime.combine(d, h.closes) - dt.datetime.combine(d, h.opens)
+            for d in (day + dt.timedelta(days=n) for n in range(7))
+            if (h := theirs.hours(d)) is not None
+        ),
+        default=dt.timedelta(0),
+    )
+    # Someone working long enough for the visit on some weekday is free some time.
+    assert bool(found) == (longest >= duration)
     for free in found:
         hours = theirs.hours(free.day)
         assert hours is not None

@@ -238,6 +238,8 @@ def plan(
         calendar = clinician.calendar
         diary = Diary(calendar, bookings, clinician=(clinician.capacity, clinician.bookings))
     zone, tz = calendar.zone, calendar.tz
+    # A clinician's visit starts only while they work: outside their hours it moves.
+    who = None if clinician is None else clinician.spec.name
     labels = _Labels(protocol)
     rules = _Rules()
     held: dict[str, _Held] = {}
@@ -264,7 +266,7 @@ def plan(
             if anchor is not None and anchor.day == day:
                 follows = (anchor.end, labels[step.anchor or ""])
             begin, end, s, time_note, time_warnings = _choose_time(
-                calendar, diary, day, time, duration, follows
+                calendar, diary, day, time, duration, follows, who
             )
             if time_note:
                 reason = f"{reason}; {time_note}" if reason else time_note
@@ -334,12 +336,16 @@ def _choose_time(
     time: dt.time,
     duration: dt.timedelta,
     follows: tuple[int, str] | None,
+    clinician: str | None = None,
 ) -> tuple[dt.datetime, dt.datetime, int, str | None, tuple[str, ...]]:
     """The asked time if the clinic has room then, else the nearest free start of the
     day with the whole visit inside opening hours, else the asked time with a warning.
 
-    ``follows`` is (end, label) of a visit this one must not start before. Returns
-    the start and end, the start in microseconds, a note on why it moved, warnings.
+    ``follows`` is (end, label) of a visit this one must not start before. With a
+    ``clinician`` (their name; ``calendar`` is theirs) the asked time must also lie
+    within their hours, or the visit moves to the nearest free start that does.
+    Returns the start and end, the start in microseconds, a note on why it moved,
+    warnings.
     """
     zone = calendar.zone
     begin = local_start(calendar, day, time)
@@ -365,23 +371,34 @@ def _choose_time(
         not_before = follows[0]  # and a full clinic does not move it back before it
     end = after(begin, duration, zone)
     hours = calendar.hours(day)
+    why = "was fully booked"
     if diary.fits(day, end.date(), s, s + duration // _MICRO):
         if hours is not None and not (
             hours.opens <= begin.time() < hours.closes
             and end.date() == day
             and end.time() <= hours.closes
         ):
-            warnings += _outside_hours(hours, day, begin, end)
-        return begin, end, s, note, tuple(warnings)
+            if clinician is None:
+                warnings += _outside_hours(hours, day, begin, end)
+                return begin, end, s, note, tuple(warnings)
+            why = f"is outside {clinician}'s hours ({hours})"
+        else:
+            return begin, end, s, note, tuple(warnings)
     if hours is not None:
         for free in diary.free_starts(day, hours, duration, s, not_before=not_before):
             candidate = moment(free, zone)
-            moved = f"{_hm(begin)} was fully booked; moved to {_hm(candidate)}"
+            moved = f"{_hm(begin)} {why}; moved to {_hm(candidate)}"
             moved = f"{note}; {moved}" if note else moved
             return candidate, after(candidate, duration, zone), free, moved, tuple(warnings)
-    warnings.append(
-        f"no free time on {day} within opening hours; booked at {_hm(begin)} over capacity"
-    )
+    if why != "was fully booked":
+        warnings.append(
+            f"no free time on {day} within {clinician}'s hours ({hours}); "
+            f"booked at {_hm(begin)}, outside them"
+        )
+    else:
+        warnings.append(
+            f"no free time on {day} within opening hours; booked at {_hm(begin)} over capacity"
+        )
     return begin, end, s, note, tuple(warnings)
 
 

@@ -201,3 +201,30 @@ def test_a_clinic_load_that_lowers_a_capacity_reports_and_rebooks(desk: Desk) ->
     assert desk.state.clinician("Dr Lee").spec.capacity == 1
     assert report.still == ()
     assert_never_double_booked(desk)
+
+
+def test_the_clinic_files_clinicians_come_with_the_first_write_and_with_load(
+    db_url: str, roomy: Clinic, catalog: ProtocolCatalog
+) -> None:
+    declared = parse_clinic(
+        ROOMY + '[[clinicians]]\nname = "Dr Kim"\nhours = "mon-fri=09:00-12:00"\n', "clinic.toml"
+    )
+    with open_desk(db_url, declared, catalog, "tester") as desk:
+        desk.add_patient("P1", "Synthetic One")  # the first write stores the clinic
+        assert [(c.name, c.spec.hours) for c in desk.clinicians()] == [
+            ("Dr Kim", "mon-fri=09:00-12:00")
+        ]
+        course = desk.enroll("P1", PROTOCOL, MONDAY, dt.time(13, 0), "Dr Kim")
+        # 13:00 is after Kim's morning: the nearest time within it.
+        assert course.visits[0].start == at("2026-04-06", "11:15")
+        more = parse_clinic(
+            ROOMY
+            + '[[clinicians]]\nname = "Dr Kim"\nhours = "mon-fri=09:00-12:00"\n'
+            + '[[clinicians]]\nname = "Dr Lee"\ncapacity = 3\n',
+            "clinic.toml",
+        )
+        desk.load_clinic(more, "clinic.toml")
+        assert [(c.name, c.spec.capacity) for c in desk.clinicians()] == [
+            ("Dr Kim", 1),
+            ("Dr Lee", 3),
+        ]

@@ -100,8 +100,7 @@ class ClinicRecords(CourseBuilding):
     def _sync_clinicians(self, c: Connection, clinic: Clinic) -> None:
         """Clinicians declared in the clinic file are added, or changed to match it;
         others are left as they are (their visits still name them)."""
-        declared: tuple[ClinicianSpec, ...] = getattr(clinic, "clinicians", ())
-        for spec in declared:
+        for spec in clinic.clinicians:
             known = c.execute(select(CLINICIANS).where(CLINICIANS.c.name_key == spec.key)).first()
             if known is None:
                 self._insert_clinician(c, spec)

@@ -11,6 +11,7 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from visitplan.domain.clinic import ClinicCalendar
 from visitplan.domain.hours import Hours
@@ -27,6 +28,24 @@ class Booking:
 
     start: dt.datetime
     end: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FiledBooking(Booking):
+    """A booking with its instants (microseconds) and local days in one zone worked
+    out once: an import hands the same bookings to thousands of plans, and turning
+    datetimes into instants is most of what filing one costs."""
+
+    zone_key: str
+    first: dt.date
+    last: dt.date
+    s: int
+    e: int
+
+    @classmethod
+    def of(cls, start: dt.datetime, end: dt.datetime, zone: ZoneInfo) -> FiledBooking:
+        first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+        return cls(start, end, zone.key, first, last, micros(start), micros(end))
 
 
 _SUBTRACT = dt.datetime.__sub__
@@ -240,8 +259,12 @@ class Diary:
         if callable(bookings):
             self._fetch = bookings
         else:
+            key = calendar.zone.key
             for booking in bookings:
-                self._file(booking.start, booking.end)
+                if type(booking) is FiledBooking and booking.zone_key == key:
+                    self.add(booking.first, booking.last, booking.s, booking.e)
+                else:
+                    self._file(booking.start, booking.end)
         # Last: the clinic's bookings above are not the clinician's.
         if clinician is not None:
             self._theirs = Diary(calendar, clinician[1], capacity=clinician[0])
@@ -306,7 +329,10 @@ class Diary:
             for booking in self._fetch(day):
                 # Only for this day: the next day asks for its own (the same booking
                 # again, when it runs past midnight).
-                s, e = micros(booking.start), micros(booking.end)
+                if type(booking) is FiledBooking:
+                    s, e = booking.s, booking.e
+                else:
+                    s, e = micros(booking.start), micros(booking.end)
                 if s < e:
                     pending.append((s, e))
         waiting = self._waiting.get(day, ())

@@ -9,6 +9,9 @@ its answer is the one it would give with the whole day:
 - it is full: the engine looks for the nearest free start, and for starts within
   NEAR of the asked one the bookings overlapping that span are all that matter. If
   it still goes further, the plan is made again with whole days.
+The same holds for the clinician's own bookings against their capacity; and when the
+clinic has room all through that span, only the clinician's bookings can move the
+visit, so the clinic's are left out.
 A course's plan depends only on the bookings of the days the engine chose from the
 calendar alone (its first, booking-free plan), so a course whose days hold the same
 bookings as when it was planned would be planned the same again.
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 
 from visitplan.catalog import ProtocolFile
 from visitplan.domain.clinic import ClinicCalendar
-from visitplan.domain.diary import Source
+from visitplan.domain.diary import FiledBooking, Source
 from visitplan.domain.engine import Booking, ClinicianBookings, Plan, plan
 from visitplan.errors import InputError
 from visitplan.records.import_file import Problems, Row
@@ -94,7 +97,8 @@ class Ledger:
         # given, and that is cheap only for these.
         tz = self.calendar.tz
         start, end = from_utc(start_at, tz), from_utc(end_at, tz)
-        return start.date(), (start.timestamp(), end.timestamp(), Booking(start, end))
+        booking = FiledBooking.of(start, end, self.calendar.zone)
+        return start.date(), (start.timestamp(), end.timestamp(), booking)
 
     def forget_ours(self) -> None:
         self.ours.clear()
@@ -107,7 +111,7 @@ class Ledger:
             entry = (
                 visit.start.timestamp(),
                 visit.end.timestamp(),
-                Booking(visit.start, visit.end),
+                FiledBooking.of(visit.start, visit.end, self.calendar.zone),
             )
             self.ours[day].append(entry)
             if who is not None:
@@ -130,7 +134,8 @@ class Ledger:
         calendar = self.calendar_for(clinician_id)
         capacity = calendar.clinic.capacity
         theirs_capacity = self.clinician(clinician_id, ()).capacity if clinician_id else 0
-        rough = plan(protocol.protocol, calendar, start, time)
+        # The clinician with none of their bookings: the days, and their hours.
+        rough = self._plan(protocol, calendar, start, time, clinician_id, [], [])
         needed: list[Booking] = []
         needed_theirs: list[Booking] = []
         near: dict[str, float] = {}
@@ -149,8 +154,14 @@ class Ledger:
             ):
                 continue
             low, high = begin - self.NEAR, end + self.NEAR
-            needed += [b for s, e, b in taken if s < high and low < e]
-            needed_theirs += [b for s, e, b in mine if s < high and low < e]
+            span = [(s, e, b) for s, e, b in taken if s < high and low < e]
+            # Where the clinic has room all through the span (with the course's own
+            # visits that day), only the clinician can be what moves the visit.
+            if _peak(span, low) + days.count(day) > capacity:
+                needed += [b for _, _, b in span]
+            # The clinician's few visits that day, all of them: wherever the engine
+            # then goes that day, it knows when they are free.
+            needed_theirs += [b for _, _, b in mine]
             near[visit.key] = begin
         if not near:
             # Every visit has room at its asked time: the engine's first answer stands.
@@ -160,7 +171,14 @@ class Ledger:
                 protocol, calendar, start, time, clinician_id, needed, needed_theirs
             )
         chosen = result.by_key()
-        if any(abs(chosen[k].start.timestamp() - t) > self.NEAR for k, t in near.items()):
+        far = {
+            chosen[k].start.date()
+            for k, t in near.items()
+            if abs(chosen[k].start.timestamp() - t) > self.NEAR
+        }
+        # Gone further than the span looked at: the clinic's other bookings that day
+        # matter, unless it has room all day.
+        if any(_peak(self._taken(day), 0.0) + days.count(day) > capacity for day in far):
             whole = [b for day in set(days) for _, _, b in self._taken(day)]
             whole_theirs = [b for day in set(days) for _, _, b in self._theirs(clinician_id, day)]
             result = self._plan(protocol, calendar, start, time, clinician_id, whole, whole_theirs)

@@ -44,6 +44,9 @@ class Planned:
     looked: frozenset[dt.date]  # the days whose bookings the plan depends on
     booked: frozenset[tuple[dt.date, float, float]]  # what it adds to them
     clinician_id: int | None = None  # whose visits they are
+    # The visits as the ledger files them (made once: a plan kept again inside the
+    # write transaction is filed again, under the lock).
+    entries: tuple[tuple[dt.date, Entry], ...] = ()
 
 
 class TooMany(Exception):
@@ -106,13 +109,7 @@ class Ledger:
 
     def keep(self, planned: Planned) -> None:
         who = planned.clinician_id
-        for visit in planned.plan.visits:
-            day = visit.start.date()
-            entry = (
-                visit.start.timestamp(),
-                visit.end.timestamp(),
-                FiledBooking.of(visit.start, visit.end, self.calendar.zone),
-            )
+        for day, entry in planned.entries:
             self.ours[day].append(entry)
             if who is not None:
                 self.ours_theirs[who, day].append(entry)
@@ -185,8 +182,16 @@ class Ledger:
         booked = frozenset(
             (v.start.date(), v.start.timestamp(), v.end.timestamp()) for v in result.visits
         )
+        zone = self.calendar.zone
+        entries = tuple(
+            (
+                v.start.date(),
+                (v.start.timestamp(), v.end.timestamp(), FiledBooking.of(v.start, v.end, zone)),
+            )
+            for v in result.visits
+        )
         planned = Planned(
-            result, frozenset(days) | {day for day, _, _ in booked}, booked, clinician_id
+            result, frozenset(days) | {day for day, _, _ in booked}, booked, clinician_id, entries
         )
         self.keep(planned)
         return planned

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +12,26 @@ from visitplan.domain.clinic import Clinic, default_clinic, parse_clinic
 from visitplan.domain.limits import MAX_FILE_BYTES
 from visitplan.domain.protocol import Protocol, parse_protocol
 from visitplan.errors import InputError
+from visitplan.locations import (
+    bundled_protocols_dir,
+    protocol_dirs,
+    user_clinic_path,
+    workstation_clinic_path,
+)
+
+__all__ = [
+    "ProtocolCatalog",
+    "ProtocolFile",
+    "WorkstationClinic",
+    "bundled_protocols_dir",
+    "load_clinic",
+    "machine_timezone",
+    "protocol_dirs",
+    "read_protocol_file",
+    "read_text_file",
+    "user_clinic_path",
+    "workstation_clinic",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,22 +40,6 @@ class ProtocolFile:
     path: Path
     protocol: Protocol
     text: str
-
-
-def bundled_protocols_dir() -> Path:
-    """The protocols shipped with the package (the wheel), else the source checkout's."""
-    here = Path(__file__).resolve().parent
-    inside = here / "_bundled_protocols"
-    return inside if inside.is_dir() else here.parent.parent / "protocols"
-
-
-def protocol_dirs(
-    extra: Sequence[str | Path] = (), env: Mapping[str, str] | None = None
-) -> list[Path]:
-    env = os.environ if env is None else env
-    dirs = [bundled_protocols_dir(), *(Path(d) for d in extra)]
-    dirs += [Path(d) for d in env.get("VISITPLAN_PROTOCOLS", "").split(os.pathsep) if d]
-    return dirs
 
 
 def read_text_file(path: Path, what: str) -> str:
@@ -122,12 +126,6 @@ def machine_timezone() -> str:
     return name if "/" in name or name == "UTC" else "UTC"
 
 
-def user_clinic_path() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("visitplan")) / "clinic.toml"
-
-
 def load_clinic(explicit: str | Path | None = None, env: Mapping[str, str] | None = None) -> Clinic:
     """--clinic, else VISITPLAN_CLINIC, else the user's config file, else the default."""
     found = workstation_clinic(explicit, env)
@@ -146,10 +144,8 @@ def workstation_clinic(
     explicit: str | Path | None = None, env: Mapping[str, str] | None = None
 ) -> WorkstationClinic:
     """--clinic, else VISITPLAN_CLINIC, else the user's config file; else none."""
-    env = os.environ if env is None else env
-    chosen = explicit or env.get("VISITPLAN_CLINIC")
-    path = Path(chosen) if chosen else user_clinic_path()
-    if not chosen and not path.exists():
+    path, _ = workstation_clinic_path(explicit, env)
+    if path is None:
         return WorkstationClinic(None, "no clinic file")
     return WorkstationClinic(
         parse_clinic(read_text_file(path, "the clinic file"), str(path)), path.name

@@ -212,7 +212,7 @@ def test_enroll_tomorrow_is_the_clinic_s_tomorrow(seeded: list[str]) -> None:
     )
     assert result.status == 0, result
     seoul_today = dt.datetime.now(ZoneInfo("Asia/Seoul")).date()
-    start = dt.date.fromisoformat(json.loads(result.out)["enrollment"]["start"])
+    start = dt.date.fromisoformat(json.loads(result.out)["course"]["start"])
     # Read the clock on both sides: the test may run across the clinic's midnight.
     assert start - dt.timedelta(days=1) in {
         seoul_today,

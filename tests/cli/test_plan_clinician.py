@@ -48,9 +48,7 @@ def test_plan_with_a_clinician_keeps_to_their_days_and_hours(
 ) -> None:
     status, out, err = plan(clinic_file, visitplan_home, "--clinician", "dr  KIM", "--json")
     assert status == 0, err
-    document = json.loads(out)
-    assert document["clinician"] == "Dr Kim"
-    visits = document["visits"]
+    visits = json.loads(out)["visits"]
     first = visits[0]
     # Tuesday is not Kim's: the nearest day of the window they work, a Wednesday,
     # and there the asked 09:00 is before their hours: the nearest start within them.

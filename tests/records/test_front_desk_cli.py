@@ -64,7 +64,7 @@ def test_a_second_course_is_refused_unless_another(vp: Desk) -> None:
     line = vp.refused("enroll", "P1", "dextrose-prolotherapy", "--start", "2026-05-04")
     assert line == (
         "visitplan: P1 already has a running course of dextrose-prolotherapy: "
-        f"course {course['enrollment']['id']} from Mon 2026-04-06 "
+        f"course {course['course']['id']} from Mon 2026-04-06 "
         "(--another starts a second one beside it)"
     )
     vp.ok("enroll", "P1", "dextrose-prolotherapy", "--start", "2026-05-04", "--another")
@@ -123,10 +123,10 @@ def test_patient_edit_and_course_reinstate(vp: Desk) -> None:
         "patient", "edit", "P1", "--name", "Synthetic Uno", "--if-revision", "1"
     )
     assert "say what to change" in vp.refused("patient", "edit", "P1")
-    course = vp.json("enroll", "P1", "dextrose-prolotherapy", "--start", PAST)["enrollment"]["id"]
+    course = vp.json("enroll", "P1", "dextrose-prolotherapy", "--start", PAST)["course"]["id"]
     withdrawn = vp.json("enrollment", "withdraw", str(course))
     assert {v["status"] for v in withdrawn["visits"]} == {"cancelled"}
     back = vp.json("enrollment", "reinstate", str(course))
-    assert back["enrollment"]["status"] == "active"
+    assert back["course"]["status"] == "active"
     assert {v["status"] for v in back["visits"]} == {"scheduled"}
     assert "only a withdrawn course" in vp.refused("enrollment", "reinstate", str(course))

@@ -13,6 +13,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     upgrade = actions.add_parser(
         "upgrade", parents=[common], help="create or migrate the schema now"
     )
+    upgrade.add_argument("--json", action="store_true", help="print one JSON object")
     upgrade.set_defaults(run=run_upgrade)
 
     importing = subparsers.add_parser(
@@ -25,17 +26,20 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "records already hold are counted, not added.",
     )
     importing.add_argument("file", type=Path, metavar="FILE.csv")
+    importing.add_argument("--json", action="store_true", help="print one JSON object")
     importing.set_defaults(run=run_import)
 
     demo = subparsers.add_parser(
         "demo", parents=[common], help="fill the database with a small made-up clinic"
     )
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.set_defaults(run=run_demo)
 
     backup = subparsers.add_parser(
         "backup", parents=[common], help="a consistent copy of the SQLite database"
     )
     backup.add_argument("path", type=Path, metavar="PATH")
+    backup.add_argument("--json", action="store_true", help="print one JSON object")
     backup.set_defaults(run=run_backup)
 
 
@@ -48,7 +52,14 @@ def run_upgrade(args: argparse.Namespace) -> int:
         heads = ", ".join(sorted(store.current_revisions(engine)))
     finally:
         engine.dispose()
-    print(f"{store.safe(engine.url)}: {'upgraded to' if ran else 'already at'} {heads}")
+    said = f"{store.safe(engine.url)}: {'upgraded to' if ran else 'already at'} {heads}"
+    if args.json:
+        from visitplan.cli import json_out
+        from visitplan.cli.common import dump
+
+        dump(json_out.done(said))
+        return 0
+    print(said)
     return 0
 
 
@@ -58,6 +69,12 @@ def run_import(args: argparse.Namespace) -> int:
 
     with desk_from_args(args) as desk:
         report = desk.import_csv(args.file)
+    if args.json:
+        from visitplan.cli import json_out
+        from visitplan.cli.common import dump
+
+        dump(json_out.imported(report))
+        return 0
     already = f"{report.already} {'row says' if report.already == 1 else 'rows say'} "
     if (report.patients, report.enrollments) == (0, 0):
         print(f"{args.file}: nothing new imported: {already}only what the records hold")
@@ -78,10 +95,11 @@ def run_demo(args: argparse.Namespace) -> int:
     with desk_from_args(args) as desk:
         patients, visits = fill(desk)
         where = desk.url
-    print(
+    said = (
         f"{where}: {counted(patients, 'made-up patient')} with {counted(visits, 'visit')}; "
         "try `visitplan agenda`"
     )
+    _said(args, said)
     return 0
 
 
@@ -90,5 +108,15 @@ def run_backup(args: argparse.Namespace) -> int:
 
     with desk_from_args(args) as desk:
         desk.backup(args.path)
-    print(f"backup written to {args.path}")
+    _said(args, f"backup written to {args.path}")
     return 0
+
+
+def _said(args: argparse.Namespace, sentence: str) -> None:
+    if args.json:
+        from visitplan.cli import json_out
+        from visitplan.cli.common import dump
+
+        dump(json_out.done(sentence))
+    else:
+        print(sentence)

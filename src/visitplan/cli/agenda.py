@@ -43,8 +43,17 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from visitplan.cli.common import desk_from_args, dump
-    from visitplan.records.presenting import visit_document
+    from visitplan.cli.common import dump
+
+    if args.json and args.clinician is None:
+        from visitplan.cli import quick
+
+        document = quick.agenda(args)
+        if document is not None:
+            dump(document)
+            return 0
+    from visitplan.cli import json_out
+    from visitplan.cli.common import desk_from_args
 
     with desk_from_args(args) as desk:
         today = desk.now().date()
@@ -52,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         visits = desk.agenda(day, args.days, args.clinician)
         clinician = desk.state.clinician(args.clinician).name if args.clinician else None
     if args.json:
-        dump([visit_document(v) for v in visits])
+        dump(json_out.visits(visits))
     else:
         print(agenda_text(visits, day, args.days, clinician, names=args.names, wide=args.wide))
     return 0

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from visitplan.cli.args import DAY_FORMS, day_arg, positive_int
 
 if TYPE_CHECKING:
     from visitplan.records.clinic_ops import ClinicReport
-    from visitplan.records.clinic_settings import ClinicianRecord, ClosureRecord
+    from visitplan.records.clinic_settings import ClinicianRecord
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -49,6 +50,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     listing.set_defaults(run=run_closure_list)
     remove = actions.add_parser("remove", parents=[common], help="open the days again")
     remove.add_argument("id", type=positive_int, metavar="ID")
+    remove.add_argument("--json", action="store_true", help="print one JSON object")
     remove.set_defaults(run=run_closure_remove)
 
     clinician = subparsers.add_parser("clinician", help="the people who treat")
@@ -119,20 +121,23 @@ def run_load(args: argparse.Namespace) -> int:
         check_clinic=False,
     ) as desk:
         report = desk.load_clinic(clinic, str(path), rebook=args.rebook)
-    _print_report(report, args.json)
+        zone = desk.calendar.tz
+    _print_report(report, args.json, zone)
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
     import json
 
+    from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
 
     with desk_from_args(args) as desk:
         state = desk.state
         settings = json.loads(state.settings.model_dump_json())
+        zone = desk.calendar.tz
     if args.json:
-        dump({"version": state.version, "settings": settings})
+        dump(json_out.clinic(state.version, state.loaded_at, state.loaded_by, settings, zone))
         return 0
     stored = (
         f"version {state.version}" if state.version else "not stored yet (the first change will)"
@@ -156,18 +161,21 @@ def run_closure_add(args: argparse.Namespace) -> int:
             args.clinician,
             rebook=args.rebook,
         )
-    _print_report(report, args.json)
+        zone = desk.calendar.tz
+    _print_report(report, args.json, zone)
     return 0
 
 
 def run_closure_list(args: argparse.Namespace) -> int:
+    from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
     from visitplan.cli.tables import table
 
     with desk_from_args(args) as desk:
         closures = desk.closures()
+        zone = desk.calendar.tz
     if args.json:
-        dump([closure_document(c) for c in closures])
+        dump([json_out.closure(c, zone) for c in closures])
         return 0
     if not closures:
         print("No closures added (holidays and the clinic file's closures apply as always).")
@@ -188,10 +196,15 @@ def run_closure_list(args: argparse.Namespace) -> int:
 
 
 def run_closure_remove(args: argparse.Namespace) -> int:
-    from visitplan.cli.common import desk_from_args
+    from visitplan.cli import json_out
+    from visitplan.cli.common import desk_from_args, dump
 
     with desk_from_args(args) as desk:
         removed = desk.remove_closure(args.id)
+        zone = desk.calendar.tz
+    if args.json:
+        dump(json_out.closure(removed, zone))
+        return 0
     print(
         f"closure {removed.id} removed: {removed.first_day:%a %Y-%m-%d} to "
         f"{removed.last_day:%a %Y-%m-%d} are open again (visits moved off them stay)"
@@ -200,25 +213,27 @@ def run_closure_remove(args: argparse.Namespace) -> int:
 
 
 def run_clinician_add(args: argparse.Namespace) -> int:
+    from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
 
     with desk_from_args(args) as desk:
         added = desk.add_clinician(args.name, args.hours, args.capacity or 1)
     if args.json:
-        dump(clinician_document(added))
+        dump(json_out.clinician(added))
     else:
         print(f"clinician {added.name} added ({_hours(added)}, capacity {added.spec.capacity})")
     return 0
 
 
 def run_clinician_list(args: argparse.Namespace) -> int:
+    from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
     from visitplan.cli.tables import table
 
     with desk_from_args(args) as desk:
         people = desk.clinicians()
     if args.json:
-        dump([clinician_document(p) for p in people])
+        dump([json_out.clinician(p) for p in people])
         return 0
     if not people:
         print("No clinicians yet: `visitplan clinician add NAME` adds one.")
@@ -245,7 +260,8 @@ def run_clinician_edit(args: argparse.Namespace) -> int:
             capacity=args.capacity,
             expected_revision=args.if_revision,
         )
-    _print_report(report, args.json)
+        zone = desk.calendar.tz
+    _print_report(report, args.json, zone)
     return 0
 
 
@@ -253,49 +269,13 @@ def _hours(record: ClinicianRecord) -> str:
     return record.spec.hours or "the clinic's hours"
 
 
-def clinician_document(record: ClinicianRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "name": record.name,
-        "hours": record.spec.hours,
-        "capacity": record.spec.capacity,
-        "revision": record.revision,
-    }
-
-
-def closure_document(closure: ClosureRecord) -> dict[str, Any]:
-    return {
-        "id": closure.id,
-        "first_day": closure.first_day.isoformat(),
-        "last_day": closure.last_day.isoformat(),
-        "reason": closure.reason,
-        "clinician": closure.clinician,
-        "created_at": closure.created_at.isoformat(),
-        "created_by": closure.created_by,
-    }
-
-
-def _print_report(report: ClinicReport, as_json: bool) -> None:
+def _print_report(report: ClinicReport, as_json: bool, zone: dt.tzinfo) -> None:
+    from visitplan.cli import json_out
     from visitplan.cli.common import dump
     from visitplan.cli.tables import fit_lines, patient_words
-    from visitplan.records.presenting import visit_document
 
     if as_json:
-        dump(
-            {
-                "what": report.what,
-                "version": report.version,
-                "closure": closure_document(report.closure) if report.closure else None,
-                "affected": [
-                    {"problem": a.problem, "visit": visit_document(a.visit)}
-                    for a in report.affected
-                ],
-                "moved": [visit_document(v) for v in report.moved],
-                "still": [
-                    {"problem": a.problem, "visit": visit_document(a.visit)} for a in report.still
-                ],
-            }
-        )
+        dump(json_out.clinic_report(report, zone))
         return
     print(report.what)
     if not report.affected:

@@ -116,19 +116,13 @@ def run_reinstate(args: argparse.Namespace) -> int:
 
 
 def _print_detail(detail: Any, as_json: bool) -> None:
+    from visitplan.cli import json_out
     from visitplan.cli.common import dump
     from visitplan.cli.tables import course_visit_table, fit_lines, placement_lines
-    from visitplan.records.presenting import enrollment_document, visit_document
 
     e = detail.enrollment
     if as_json:
-        dump(
-            {
-                "enrollment": enrollment_document(e),
-                "visits": [visit_document(v) for v in detail.visits],
-                "warnings": list(detail.warnings),
-            }
-        )
+        dump(json_out.course_detail(detail))
         return
     print(
         fit_lines(

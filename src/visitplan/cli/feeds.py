@@ -33,6 +33,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="where `visitplan serve` is reached, e.g. https://clinic.example/calendar "
         f"(default: $VISITPLAN_FEED_BASE_URL, then {DEFAULT_BASE_URL})",
     )
+    create.add_argument("--json", action="store_true", help="print one JSON object")
     create.set_defaults(run=run_create)
     listing = actions.add_parser("list", parents=[common], help="every feed, revoked ones too")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
@@ -41,6 +42,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "revoke", parents=[common], help="stop serving a feed (its URL then gets 404)"
     )
     revoke.add_argument("feed_id", metavar="ID", type=id_arg)
+    revoke.add_argument("--json", action="store_true", help="print one JSON object")
     revoke.set_defaults(run=run_revoke)
 
 
@@ -51,6 +53,14 @@ def _store(args: argparse.Namespace) -> Any:
     engine = make_engine(args.db or default_url())
     ensure_schema(engine)
     return FeedStore(engine)
+
+
+def _zone(args: argparse.Namespace) -> Any:
+    """The clinic's zone, which feed times are printed in."""
+    from visitplan.cli.common import desk_from_args
+
+    with desk_from_args(args) as desk:
+        return desk.calendar.tz
 
 
 def _who(args: argparse.Namespace) -> str:
@@ -73,6 +83,12 @@ def run_create(args: argparse.Namespace) -> int:
             desk.patient(scope.value)  # an unknown MRN is refused here, not served empty
     base = args.base_url or os.environ.get("VISITPLAN_FEED_BASE_URL") or DEFAULT_BASE_URL
     feed, token = _store(args).create(settings, _who(args))
+    if args.json:
+        from visitplan.cli import json_out
+        from visitplan.cli.common import dump
+
+        dump({"feed": json_out.feed(feed, _zone(args)), "url": feed_url(base, token)})
+        return 0
     print(feed_url(base, token))
     print(
         f"feed {feed.id}: {scope} ({settings.audience}, privacy {settings.privacy}); keep this URL "
@@ -85,26 +101,11 @@ def run_create(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     feeds = _store(args).all()
     if args.json:
-        import json
+        from visitplan.cli import json_out
+        from visitplan.cli.common import dump
 
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": f.id,
-                        "scope": str(f.settings.scope),
-                        "audience": f.settings.audience,
-                        "privacy": f.settings.privacy,
-                        "created_at": f.created_at.isoformat(),
-                        "created_by": f.created_by,
-                        "revoked_at": f.revoked_at.isoformat() if f.revoked_at else None,
-                    }
-                    for f in feeds
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        zone = _zone(args)
+        dump([json_out.feed(f, zone) for f in feeds])
         return 0
     rows = [("ID", "SCOPE", "AUDIENCE", "PRIVACY", "CREATED", "BY", "STATE")]
     for f in feeds:
@@ -131,5 +132,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_revoke(args: argparse.Namespace) -> int:
     feed = _store(args).revoke(args.feed_id, _who(args))
+    if args.json:
+        from visitplan.cli import json_out
+        from visitplan.cli.common import dump
+
+        dump(json_out.feed(feed, _zone(args)))
+        return 0
     print(f"feed {feed.id} ({feed.settings.scope}) revoked; its URL now gets 404")
     return 0

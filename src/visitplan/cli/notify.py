@@ -9,7 +9,6 @@ from visitplan.cli.args import positive_int
 
 if TYPE_CHECKING:
     from visitplan.records.messages import Letter, Refusal, Skip
-    from visitplan.records.views import MessageView
 
 STATUSES = ("pending", "sending", "sent", "failed", "superseded", "skipped")
 
@@ -71,17 +70,9 @@ def run_send(args: argparse.Namespace) -> int:
         report = deliver(desk, settings)
         zone = desk.calendar.tz
     if args.json:
-        dump(
-            {
-                "sent": report.sent,
-                "failed": report.failed,
-                "deferred": report.deferred,
-                "skipped": report.skipped,
-                "waiting": report.waiting,
-                "next_due": report.next_due.isoformat() if report.next_due else None,
-                "stopped": report.stopped,
-            }
-        )
+        from visitplan.cli import json_out
+
+        dump(json_out.send_report(report, zone))
     elif report.sent or report.failed or report.deferred or report.skipped or not report.stopped:
         later = (
             f", the next due {report.next_due.astimezone(zone):%a %Y-%m-%d %H:%M}"
@@ -110,7 +101,9 @@ def run_list(args: argparse.Namespace) -> int:
         messages = desk.outbox_messages(status=args.status, mrn=args.patient, limit=args.limit)
         zone = desk.calendar.tz
     if args.json:
-        dump([message_document(m) for m in messages])
+        from visitplan.cli import json_out
+
+        dump([json_out.message(m, zone) for m in messages])
         return 0
     if not messages:
         print(
@@ -134,24 +127,6 @@ def run_list(args: argparse.Namespace) -> int:
         )
     print(table(rows, keep=(0, 1, 2, 3, 5, 6)))
     return 0
-
-
-def message_document(m: MessageView) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "visit_id": m.visit_id,
-        "mrn": m.mrn,
-        "kind": m.kind,
-        "status": m.status,
-        "sequence": m.sequence,
-        "due_at": m.due_at.isoformat(),
-        "next_at": m.next_at.isoformat(),
-        "attempts": m.attempts,
-        "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-        "subject": m.subject,
-        "message_id": m.message_id,
-        "error": m.error,
-    }
 
 
 def run_preview(args: argparse.Namespace) -> int:

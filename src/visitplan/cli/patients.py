@@ -65,14 +65,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def run_add(args: argparse.Namespace) -> int:
     import sys
 
+    from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
-    from visitplan.records.presenting import patient_document
 
     with desk_from_args(args) as desk:
         patient = desk.add_patient(args.mrn, args.name, args.phone, args.email, notify=args.notify)
         no_sender = not desk.clinic.email
+        zone = desk.calendar.tz
     if args.json:
-        dump(patient_document(patient))
+        dump(json_out.patient(patient, [], zone))
     else:
         print(f"patient {patient.mrn} added")
     if patient.notify == "email" and no_sender:
@@ -81,9 +82,9 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_edit(args: argparse.Namespace) -> int:
+    from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
     from visitplan.errors import InputError
-    from visitplan.records.presenting import patient_document
 
     changes = {k: getattr(args, k) for k in ("name", "phone", "email", "notes", "notify")}
     if all(v is None for v in changes.values()):
@@ -93,8 +94,10 @@ def run_edit(args: argparse.Namespace) -> int:
     with desk_from_args(args) as desk:
         before = desk.patient(args.mrn)
         patient = desk.update_patient(args.mrn, **changes, expected_revision=args.if_revision)
+        courses = desk.enrollments(patient.mrn) if args.json else []
+        zone = desk.calendar.tz
     if args.json:
-        dump(patient_document(patient))
+        dump(json_out.patient(patient, courses, zone))
     elif patient.revision == before.revision:
         print(f"patient {patient.mrn}: nothing to change")
     else:
@@ -103,14 +106,16 @@ def run_edit(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
     from visitplan.cli.tables import table
-    from visitplan.records.presenting import patient_document
 
     with desk_from_args(args) as desk:
         patients = desk.patients(args.search)
+        courses = desk.enrollments() if args.json else []
+        zone = desk.calendar.tz
     if args.json:
-        dump([patient_document(p) for p in patients])
+        dump(json_out.patients(patients, courses, zone))
         return 0
     if not patients:
         print(f"No patients match {args.search!r}." if args.search else "No patients yet.")
@@ -122,15 +127,25 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from visitplan.cli.common import desk_from_args, dump
+    from visitplan.cli.common import dump
+
+    if args.json:
+        from visitplan.cli import quick
+
+        document = quick.patient(args)
+        if document is not None:
+            dump(document)
+            return 0
+    from visitplan.cli import json_out
+    from visitplan.cli.common import desk_from_args
     from visitplan.cli.tables import fit_lines
-    from visitplan.records.presenting import enrollment_document, patient_document
 
     with desk_from_args(args) as desk:
         patient = desk.patient(args.mrn)
         courses = desk.enrollments(args.mrn)
+        zone = desk.calendar.tz
     if args.json:
-        dump({**patient_document(patient), "courses": [enrollment_document(e) for e in courses]})
+        dump(json_out.patient(patient, courses, zone))
         return 0
     print(fit_lines(f"{patient.mrn}  {patient.name}"))
     for label, value in (("phone", patient.phone), ("e-mail", patient.email)):
@@ -152,15 +167,18 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_history(args: argparse.Namespace) -> int:
+    from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
     from visitplan.cli.tables import table
-    from visitplan.records.presenting import history_document
 
     with desk_from_args(args) as desk:
         entries = desk.history(args.mrn)
+        courses = desk.enrollments(args.mrn) if args.json else []
+        clinicians = {c.id: c.name for c in desk.clinicians()} if args.json else {}
         zone = desk.calendar.tz
     if args.json:
-        dump([history_document(h) for h in entries])
+        protocols = {str(e.id): json_out.course(e)["protocol"] for e in courses}
+        dump([json_out.history_entry(h, zone, protocols, clinicians) for h in entries])
         return 0
     rows = [["WHEN", "WHO", "WHAT", "CHANGE"]]
     for h in entries:

@@ -14,7 +14,7 @@ from visitplan.cli.args import DAY_FORMS, TIME_FORMS, clinic_today, day_arg, tim
 if TYPE_CHECKING:
     from visitplan.catalog import ProtocolFile
     from visitplan.domain.clinic import Clinic
-    from visitplan.domain.engine import Plan, PlannedVisit
+    from visitplan.domain.engine import Plan
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -83,12 +83,10 @@ def _run(args: argparse.Namespace) -> int:
     theirs = with_clinician(calendar, who) if who else None
     result = plan(entry.protocol, calendar, start, args.time, clinician=theirs)
     if args.json:
-        import json
+        from visitplan.cli import json_out
+        from visitplan.cli.common import dump
 
-        document = plan_document(entry, clinic, result)
-        if who:
-            document["clinician"] = who.name
-        print(json.dumps(document, ensure_ascii=False, indent=2))
+        dump(json_out.plan(entry, clinic, result))
     elif args.ics:
         from visitplan.cli.exporting import preview_ics
 
@@ -96,34 +94,6 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(plan_table(entry, clinic, result, who.name if who else None))
     return 0
-
-
-def visit_document(visit: PlannedVisit) -> dict[str, Any]:
-    return {
-        "key": visit.key,
-        "kind": visit.kind,
-        "label": visit.label,
-        "target": visit.target.isoformat(),
-        "start": visit.start.isoformat(),
-        "end": visit.end.isoformat(),
-        "window": {"earliest": visit.earliest.isoformat(), "latest": visit.latest.isoformat()},
-        "shifted": visit.shifted,
-        "reason": visit.reason,
-        "anchor": visit.anchor,
-        "duration_minutes": visit.definition.duration_minutes,
-        "assessments": list(visit.definition.assessments),
-        "warnings": list(visit.warnings),
-    }
-
-
-def plan_document(entry: ProtocolFile, clinic: Clinic, result: Plan) -> dict[str, Any]:
-    protocol = entry.protocol
-    return {
-        "protocol": {"id": entry.id, "title": protocol.title, "version": protocol.version},
-        "clinic": {"name": clinic.name, "timezone": clinic.timezone},
-        "visits": [visit_document(v) for v in result.visits],
-        "warnings": list(result.warnings),
-    }
 
 
 def plan_table(

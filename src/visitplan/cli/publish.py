@@ -46,6 +46,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     add_scope_options(parser, "calendar")
     add_lookback_option(parser, "publish visits from this many days back on")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
 
@@ -94,7 +95,13 @@ def run(args: argparse.Namespace) -> int:
         if target.created:
             ledger.forget_all()
         report = publish(target, objects, ledger, overwrite=args.overwrite)
-    print(f"published {scope} to {target.url}: {report.summary()}")
+    if args.json:
+        from visitplan.cli import json_out
+        from visitplan.cli.common import dump
+
+        dump(json_out.published(scope, target.url, report))
+    else:
+        print(f"published {scope} to {target.url}: {report.summary()}")
     for uid in report.conflicts:
         print(
             f"visitplan: {uid}: changed on the server since the last publish; left alone",

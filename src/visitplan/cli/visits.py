@@ -94,14 +94,23 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from visitplan.cli.common import desk_from_args, dump
-    from visitplan.records.presenting import visit_document
+    from visitplan.cli.common import dump
+
+    if args.json:
+        from visitplan.cli import quick
+
+        document = quick.visits(args)
+        if document is not None:
+            dump(document)
+            return 0
+    from visitplan.cli import json_out
+    from visitplan.cli.common import desk_from_args
 
     with desk_from_args(args) as desk:
         visits = desk.visits(mrn=args.mrn)
         courses = [] if args.json else desk.enrollments(args.mrn)
     if args.json:
-        dump([visit_document(v) for v in visits])
+        dump(json_out.visits(visits))
         return 0
     print(courses_text(args.mrn, courses, visits, wide=args.wide))
     return 0
@@ -156,27 +165,14 @@ def run_move(args: argparse.Namespace) -> int:
 
 
 def run_slots(args: argparse.Namespace) -> int:
+    from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
     from visitplan.cli.tables import fit_lines, patient_words
-    from visitplan.records.presenting import visit_document
 
     with desk_from_args(args) as desk:
         visit, times = desk.free_times(args.id, args.count)
     if args.json:
-        dump(
-            {
-                "visit": visit_document(visit),
-                "times": [
-                    {
-                        "start": t.start.isoformat(),
-                        "end": t.end.isoformat(),
-                        "in_window": t.in_window,
-                        "days_outside": t.days_outside,
-                    }
-                    for t in times
-                ],
-            }
-        )
+        dump(json_out.slots(visit, times))
         return 0
     print(
         fit_lines(
@@ -205,14 +201,14 @@ def run_reopen(args: argparse.Namespace) -> int:
 
 
 def _change(args: argparse.Namespace, action: Any) -> int:
+    from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
     from visitplan.cli.tables import change_lines
-    from visitplan.records.presenting import change_document
 
     with desk_from_args(args) as desk:
         change = action(desk)
     if args.json:
-        dump(change_document(change))
+        dump(json_out.change(change))
     else:
         print(change_lines(change))
     return 0

@@ -17,26 +17,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
     from visitplan.cli.tables import patient_words, table
-    from visitplan.records.presenting import visit_document
 
     with desk_from_args(args) as desk:
         items = desk.worklist()
     if args.json:
-        dump(
-            {
-                "items": [
-                    {
-                        "reason": i.reason,
-                        "visit": visit_document(i.visit),
-                        "todo": i.todo,
-                        "detail": i.detail,
-                    }
-                    for i in items
-                ]
-            }
-        )
+        dump(json_out.worklist(items))
         return 0
     if not items:
         print("Nothing needs attention: no overdue, owed or misplaced visits.")

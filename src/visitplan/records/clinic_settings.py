@@ -71,6 +71,9 @@ class ClinicState:
     # False: the stored version fails today's rules and ``settings`` is the fallback
     # (only `clinic load`, which replaces it, reads the records like that).
     valid: bool = True
+    # When and by whom the stored version was loaded (None before the first write).
+    loaded_at: dt.datetime | None = None
+    loaded_by: str | None = None
 
     def clinic(self) -> Clinic:
         """The settings with every clinic-wide closure added (a clinician's leave is
@@ -146,6 +149,8 @@ def read_state(c: Connection, fallback: Clinic, *, lenient: bool = False) -> Cli
         clinic_stamp(c),
         dict(leave),
         valid,
+        None if row is None else row.loaded_at.replace(tzinfo=dt.UTC),
+        None if row is None else row.loaded_by,
     )
 
 

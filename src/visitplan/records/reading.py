@@ -148,6 +148,8 @@ def visit_views(
                 pinned=bool(row.pinned),
                 cancelled_by=row.cancelled_by,
                 clinician_id=row.clinician_id,
+                protocol_version=snapshot.version,
+                protocol_title=snapshot.title,
             )
         )
     return out

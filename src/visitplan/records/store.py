@@ -14,7 +14,6 @@ frozen screen.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from visitplan.errors import InputError
+from visitplan.records.schema_heads import script_heads
 
 BUSY_TIMEOUT_MS = 5_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -139,22 +139,8 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-_REVISION = re.compile(r"^(down_)?revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
-
-
 def _script_heads() -> set[str]:
-    """Heads of the migration scripts, read from the files without importing Alembic.
-
-    Importing Alembic costs more than a whole `visitplan agenda`; it is only needed
-    when the database is behind.
-    """
-    revisions: set[str] = set()
-    downs: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
-            names = set(re.findall(r"[\"']([^\"']+)[\"']", value))
-            (downs if down else revisions).update(names)
-    return revisions - downs
+    return set(script_heads())
 
 
 def current_revisions(engine: Engine) -> set[str]:

@@ -87,6 +87,9 @@ class VisitView:
     # 'staff' or 'withdrawal' for a cancelled visit (a reinstatement undoes the latter).
     cancelled_by: str | None = None
     clinician_id: int | None = None
+    # The stored protocol the visit's course was planned with.
+    protocol_version: str = ""
+    protocol_title: str = ""
 
     @property
     def in_window(self) -> bool:

@@ -238,8 +238,9 @@ def plan(
         calendar = clinician.calendar
         diary = Diary(calendar, bookings, clinician=(clinician.capacity, clinician.bookings))
     zone, tz = calendar.zone, calendar.tz
-    # A clinician's visit starts only while they work: outside their hours it moves.
-    who = None if clinician is None else clinician.spec.name
+    # A clinician's visit starts only while they work: outside hours of their own it
+    # moves (one who works the clinic's hours keeps the clinic's rule: a warning).
+    who = None if clinician is None or clinician.spec.hours is None else clinician.spec.name
     labels = _Labels(protocol)
     rules = _Rules()
     held: dict[str, _Held] = {}

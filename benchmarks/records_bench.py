@@ -12,7 +12,10 @@ PostgreSQL (in schemas of its own, dropped afterwards).
 
     python benchmarks/records_bench.py [--patients N] [--runs N]
 
-Targets (issues 3, 11, 12): the import under 20 s, twice leaving one course per
+The clinic declares 12 clinicians with hours of their own (issue 13), and each row
+names one of them: every course is planned against its clinician's visits too.
+
+Targets (issues 3, 11, 12, 13): the import under 20 s, twice leaving one course per
 row; `visitplan agenda --json` under 0.3 s; a `patient add` during the import
 never refused, waiting at most a few seconds.
 """
@@ -43,7 +46,16 @@ from bench_setup import (
     write_patients,
 )
 
-CLINIC = clinic_text(timezone="Asia/Seoul", capacity=16, extra=['holidays = { country = "KR" }'])
+# Twelve clinicians with hours of their own (a third all day, a third mornings, a third
+# afternoons), declared in the clinic file; each row names one.
+CLINICIAN_HOURS = ("mon-fri=09:00-18:00", "mon-fri=08:00-14:00", "mon-fri=12:00-18:00")
+CLINICIANS = 12
+CLINIC = clinic_text(
+    timezone="Asia/Seoul", capacity=16, extra=['holidays = { country = "KR" }']
+) + "".join(
+    f'[[clinicians]]\nname = "Dr Bench {n}"\nhours = "{CLINICIAN_HOURS[n % 3]}"\n'
+    for n in range(CLINICIANS)
+)
 FIRST_START = dt.date(2026, 1, 5)
 AGENDA_DAY = dt.date(2027, 9, 7)  # a Tuesday (09-14..16 is Chuseok)
 
@@ -52,7 +64,10 @@ def patients(count: int) -> list[dict[str, str]]:
     # Four years of weekday starts: about 65 visits a clinic day, for 16 rooms.
     starts = weekday_starts(FIRST_START, 4 * 365)
     return [
-        seed_course(n, starts[n * len(starts) // count], 9 * 60 + (n * 45) % (8 * 60))
+        {
+            **seed_course(n, starts[n * len(starts) // count], 9 * 60 + (n * 45) % (8 * 60)),
+            "clinician": f"Dr Bench {n % CLINICIANS}",
+        }
         for n in range(count)
     ]
 
@@ -180,11 +195,14 @@ def count_courses(url: str) -> int:
 
 
 def set_up(url: str, clinic: Path, rows: list[dict[str, str]]) -> None:
-    """The schema, and the clinicians the file names."""
+    """The schema, the clinic with its [[clinicians]], and any other clinician the
+    file names."""
     from visitplan.catalog import ProtocolCatalog, load_clinic, protocol_dirs
     from visitplan.records.operations import open_desk
 
-    with open_desk(url, load_clinic(clinic), ProtocolCatalog(protocol_dirs()), "bench") as desk:
+    settings = load_clinic(clinic)
+    with open_desk(url, settings, ProtocolCatalog(protocol_dirs()), "bench") as desk:
+        desk.load_clinic(settings, str(clinic))
         add_clinicians(desk, rows)
 
 

@@ -122,8 +122,9 @@ PLAN = ["plan", "dextrose-prolotherapy", "--start", "2026-12-01", "--json"]
         PLAN,
         ["--clinic", "{clinic}", "--protocols", "{protocols}", *PLAN],
         ["--db=sqlite:///unused.sqlite3", "--user", "kim", *PLAN, "--clinic={clinic}"],
+        ["--clinic={clinic}", *PLAN, "--clinician", "dr kim"],
     ],
-    ids=["plain", "options-before", "options-around"],
+    ids=["plain", "options-before", "options-around", "with-a-clinician"],
 )
 def test_plan_command_loads_neither_textual_nor_the_database_layer(
     argv: list[str], tmp_path: Path
@@ -131,7 +132,11 @@ def test_plan_command_loads_neither_textual_nor_the_database_layer(
     from visitplan.cli.main import COMMAND_MODULES
 
     clinic = tmp_path / "clinic.toml"
-    clinic.write_text('name = "C"\ntimezone = "Asia/Seoul"\n', encoding="utf-8")
+    clinic.write_text(
+        'name = "C"\ntimezone = "Asia/Seoul"\n[[clinicians]]\nname = "Dr Kim"\n'
+        'hours = "mon-fri=09:00-12:00"\n',
+        encoding="utf-8",
+    )
     (tmp_path / "protocols").mkdir()
     argv = [a.format(clinic=clinic, protocols=tmp_path / "protocols") for a in argv]
     code = (

@@ -37,6 +37,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         metavar="HH:MM",
         help=f"time of every visit: {TIME_FORMS} (default 09:00)",
     )
+    parser.add_argument(
+        "--clinician",
+        metavar="NAME",
+        help="plan on this clinician's hours, one patient at a time as they see them "
+        "(from the clinic file's [[clinicians]])",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object")
     output.add_argument("--ics", action="store_true", help="print an iCalendar file")
@@ -67,11 +73,15 @@ def _run(args: argparse.Namespace) -> int:
     from visitplan.catalog import ProtocolCatalog, load_clinic, protocol_dirs
     from visitplan.domain.clinic import ClinicCalendar
     from visitplan.domain.engine import plan
+    from visitplan.domain.working import with_clinician
 
     clinic = load_clinic(args.clinic)
+    who = clinic.clinician(args.clinician) if args.clinician else None
     entry = ProtocolCatalog(protocol_dirs(args.protocols)).get(args.protocol)
     start = args.start.on(clinic_today(clinic.timezone))
-    result = plan(entry.protocol, ClinicCalendar(clinic), start, args.time)
+    calendar = ClinicCalendar(clinic)
+    theirs = with_clinician(calendar, who) if who else None
+    result = plan(entry.protocol, calendar, start, args.time, clinician=theirs)
     if args.json:
         from visitplan.cli import json_out
         from visitplan.cli.common import dump
@@ -82,11 +92,13 @@ def _run(args: argparse.Namespace) -> int:
 
         preview_ics(entry, clinic, result)
     else:
-        print(plan_table(entry, clinic, result))
+        print(plan_table(entry, clinic, result, who.name if who else None))
     return 0
 
 
-def plan_table(entry: ProtocolFile, clinic: Clinic, result: Plan) -> str:
+def plan_table(
+    entry: ProtocolFile, clinic: Clinic, result: Plan, clinician: str | None = None
+) -> str:
     rows = [("VISIT", "DATE", "TIME", "WINDOW", "NOTE")]
     for v in result.visits:
         note = ("moved: " + (v.reason or "")) if v.shifted else (v.reason or "")
@@ -113,6 +125,8 @@ def plan_table(entry: ProtocolFile, clinic: Clinic, result: Plan) -> str:
     heading = (
         f"{entry.protocol.title} (v{entry.protocol.version}) at {clinic.name}, {clinic.timezone}"
     )
+    if clinician:
+        heading += f", with {clinician}"
     lines = [fit_lines(heading), render(columns, rows[1:])]
     lines += [fit_lines(f"! {w}") for w in result.warnings]
     return "\n".join(lines)

@@ -158,7 +158,13 @@ def _clinic_agrees(args: argparse.Namespace, stored: dict[str, Any]) -> bool:
 def _validated(path: Path, data: bytes) -> dict[str, Any] | None:
     import platformdirs
 
-    key = hashlib.sha256(__version__.encode() + b"\0" + data).hexdigest()
+    # The models' own source is in the key too: a build whose clinic has other
+    # fields (its [[clinicians]]) must not take another build's validated copy.
+    models = b"".join(
+        (Path(__file__).parents[1] / "domain" / name).read_bytes()
+        for name in ("clinic.py", "clinicians.py", "hours.py")
+    )
+    key = hashlib.sha256(__version__.encode() + b"\0" + models + b"\0" + data).hexdigest()
     cache = Path(platformdirs.user_cache_dir("visitplan")) / "clinic-files" / f"{key}.json"
     try:
         found: dict[str, Any] = json.loads(cache.read_text(encoding="utf-8"))

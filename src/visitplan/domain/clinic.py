@@ -7,21 +7,19 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import pendulum
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from visitplan.domain import limits
+from visitplan.domain.clinicians import ClinicianSpec, name_key
+from visitplan.domain.hours import WEEKDAYS, Hours, Weekday
 from visitplan.domain.protocol import Line, LongLine, describe_validation, load_toml
 from visitplan.errors import InputError
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
-# Opening hours are local wall-clock times only: no seconds, no UTC offset.
-_HOURS = re.compile(r" *([01]?[0-9]|2[0-3]):([0-5][0-9]) *- *([01]?[0-9]|2[0-3]):([0-5][0-9]) *")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 # A host name (RFC 1123 labels; an internationalised one in its xn-- form).
 DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
@@ -31,29 +29,6 @@ _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Hours:
-    """Opening hours of one day, as local wall-clock times."""
-
-    opens: dt.time
-    closes: dt.time
-
-    @classmethod
-    def parse(cls, text: str) -> Hours:
-        match = _HOURS.fullmatch(text) if len(text) <= 40 else None
-        if match is None:
-            shown = text if len(text) <= 40 else text[:40] + "..."
-            raise ValueError(f"{shown!r} is not opening hours like '09:00-18:00'")
-        h1, m1, h2, m2 = (int(part) for part in match.groups())
-        opens, closes = dt.time(h1, m1), dt.time(h2, m2)
-        if closes <= opens:
-            raise ValueError(f"{text!r} closes before it opens")
-        return cls(opens, closes)
-
-    def __str__(self) -> str:
-        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
 class HolidaySource(_Strict):
@@ -181,6 +156,9 @@ class Clinic(_Strict):
     procedure_in_summary: bool = Field(
         default=False, description="allow the visit label in staff calendar summaries"
     )
+    clinicians: Annotated[tuple[ClinicianSpec, ...], Field(max_length=limits.MAX_CLINICIANS)] = (
+        Field(default=(), description="the clinic's clinicians ([[clinicians]]), added on load")
+    )
 
     @field_validator("email")
     @classmethod
@@ -232,6 +210,43 @@ class Clinic(_Strict):
             except ValueError as exc:
                 raise ValueError(f"{day}: {exc}") from None
         return hours
+
+    @model_validator(mode="after")
+    def _clinicians_work_here(self) -> Clinic:
+        seen: set[str] = set()
+        for spec in self.clinicians:
+            if spec.key in seen:
+                raise ValueError(f"clinicians: {spec.name!r} is listed twice")
+            seen.add(spec.key)
+            own = spec.working_hours()
+            if own is not None and not any(
+                overlap(Hours.parse(text), own.get(day)) for day, text in self.hours.items()
+            ):
+                raise ValueError(
+                    f"clinicians: {spec.name} never works while the clinic is open "
+                    f"(their hours {spec.hours!r} against the clinic's)"
+                )
+        return self
+
+    def clinician(self, name: str) -> ClinicianSpec:
+        """The clinician of that name in the clinic file (case and spacing aside)."""
+        key = name_key(name)
+        for spec in self.clinicians:
+            if spec.key == key:
+                return spec
+        known = ", ".join(sorted(s.name for s in self.clinicians)) or "none"
+        raise InputError(
+            f"unknown clinician {' '.join(name.split())!r}: the clinic file's "
+            f"[[clinicians]] are {known}"
+        )
+
+
+def overlap(opening: Hours, theirs: Hours | None) -> Hours | None:
+    """The part of a day's opening hours a clinician works, or None."""
+    if theirs is None:
+        return None
+    opens, closes = max(opening.opens, theirs.opens), min(opening.closes, theirs.closes)
+    return Hours(opens, closes) if opens < closes else None
 
 
 def parse_clinic(text: str, source: str) -> Clinic:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from visitplan.domain.clinic import WEEKDAYS, Hours, Weekday
+from visitplan.domain.hours import WEEKDAYS, Hours, Weekday
 
 _RANGE = "mon-fri=09:00-13:00,sat=09:00-12:00"
 

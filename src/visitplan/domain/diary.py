@@ -11,8 +11,10 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from visitplan.domain.clinic import ClinicCalendar, Hours
+from visitplan.domain.clinic import ClinicCalendar
+from visitplan.domain.hours import Hours
 
 UTC = dt.UTC
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -26,6 +28,24 @@ class Booking:
 
     start: dt.datetime
     end: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FiledBooking(Booking):
+    """A booking with its instants (microseconds) and local days in one zone worked
+    out once: an import hands the same bookings to thousands of plans, and turning
+    datetimes into instants is most of what filing one costs."""
+
+    zone_key: str
+    first: dt.date
+    last: dt.date
+    s: int
+    e: int
+
+    @classmethod
+    def of(cls, start: dt.datetime, end: dt.datetime, zone: ZoneInfo) -> FiledBooking:
+        first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+        return cls(start, end, zone.key, first, last, micros(start), micros(end))
 
 
 _SUBTRACT = dt.datetime.__sub__
@@ -76,7 +96,68 @@ def nearest_first(target: dt.date, low: dt.date, high: dt.date) -> Iterator[dt.d
             earlier -= one
 
 
-class _Day:
+class _Stretches:
+    """Stretches of a day where there is no room (merged, in order), and the starts
+    free of them."""
+
+    __slots__ = ("full_ends", "full_starts")
+
+    def __init__(self, starts: list[int], ends: list[int]) -> None:
+        self.full_starts = starts
+        self.full_ends = ends
+
+    def free(self, s: int, e: int) -> bool:
+        """Whether ``[s, e)`` has room for one more at every moment."""
+        i = bisect_right(self.full_ends, s)
+        return i == len(self.full_ends) or self.full_starts[i] >= e
+
+    def starts_up(self, k: int, k_max: int, origin: int, step: int, d: int) -> Iterator[int]:
+        """Free starts ``origin + n * step`` for n from k up to k_max, in order."""
+        starts, ends = self.full_starts, self.full_ends
+        while k <= k_max:
+            s = origin + k * step
+            i = bisect_right(ends, s)
+            if i == len(ends) or starts[i] >= s + d:
+                yield s
+                k += 1
+            else:  # blocked until that full stretch ends
+                k = max(k + 1, -((origin - ends[i]) // step))
+        return
+
+    def starts_down(self, k: int, k_min: int, origin: int, step: int, d: int) -> Iterator[int]:
+        """Free starts ``origin + n * step`` for n from k down to k_min, in order."""
+        starts, ends = self.full_starts, self.full_ends
+        while k >= k_min:
+            s = origin + k * step
+            i = bisect_left(starts, s + d) - 1
+            if i < 0 or ends[i] <= s:
+                yield s
+                k -= 1
+            else:  # blocked back to where that full stretch begins
+                k = min(k - 1, (starts[i] - d - origin) // step)
+        return
+
+    @staticmethod
+    def union(a: _Stretches, b: _Stretches) -> _Stretches:
+        """No room where either has none: the clinic full, or the clinician busy."""
+        spans = sorted(
+            [
+                *zip(a.full_starts, a.full_ends, strict=True),
+                *zip(b.full_starts, b.full_ends, strict=True),
+            ]
+        )
+        starts: list[int] = []
+        ends: list[int] = []
+        for s, e in spans:
+            if ends and s <= ends[-1]:  # touching stretches merge too
+                ends[-1] = max(ends[-1], e)
+            else:
+                starts.append(s)
+                ends.append(e)
+        return _Stretches(starts, ends)
+
+
+class _Day(_Stretches):
     """One local day's bookings as a step function of how many run at once, and the
     stretches where the clinic is full (as many as its capacity), merged.
 
@@ -85,9 +166,10 @@ class _Day:
     only the stretch it covers.
     """
 
-    __slots__ = ("capacity", "counts", "full_ends", "full_starts", "times")
+    __slots__ = ("capacity", "counts", "times")
 
     def __init__(self, capacity: int, intervals: list[tuple[int, int]]) -> None:
+        super().__init__([], [])
         self.capacity = capacity
         deltas: dict[int, int] = {}
         for s, e in intervals:
@@ -100,8 +182,6 @@ class _Day:
         for t in self.times:
             running += deltas[t]
             self.counts.append(running)
-        self.full_starts: list[int] = []
-        self.full_ends: list[int] = []
         self._mark_full(0, len(self.times) - 1)
 
     def add(self, s: int, e: int) -> None:
@@ -111,11 +191,6 @@ class _Day:
         for k in range(i, j):
             counts[k] += 1
         self._mark_full(i, j)
-
-    def free(self, s: int, e: int) -> bool:
-        """Whether ``[s, e)`` has room for one more at every moment."""
-        i = bisect_right(self.full_ends, s)
-        return i == len(self.full_ends) or self.full_starts[i] >= e
 
     def _boundary(self, t: int) -> int:
         times = self.times
@@ -147,32 +222,6 @@ class _Day:
         starts[lo:hi] = [s]
         ends[lo:hi] = [e]
 
-    def starts_up(self, k: int, k_max: int, origin: int, step: int, d: int) -> Iterator[int]:
-        """Free starts ``origin + n * step`` for n from k up to k_max, in order."""
-        starts, ends = self.full_starts, self.full_ends
-        while k <= k_max:
-            s = origin + k * step
-            i = bisect_right(ends, s)
-            if i == len(ends) or starts[i] >= s + d:
-                yield s
-                k += 1
-            else:  # blocked until that full stretch ends
-                k = max(k + 1, -((origin - ends[i]) // step))
-        return
-
-    def starts_down(self, k: int, k_min: int, origin: int, step: int, d: int) -> Iterator[int]:
-        """Free starts ``origin + n * step`` for n from k down to k_min, in order."""
-        starts, ends = self.full_starts, self.full_ends
-        while k >= k_min:
-            s = origin + k * step
-            i = bisect_left(starts, s + d) - 1
-            if i < 0 or ends[i] <= s:
-                yield s
-                k -= 1
-            else:  # blocked back to where that full stretch begins
-                k = min(k - 1, (starts[i] - d - origin) // step)
-        return
-
 
 Source = Iterable[Booking] | Callable[[dt.date], Iterable[Booking]]
 
@@ -185,11 +234,23 @@ class Diary:
     search looks at). A booking that runs past midnight counts on each day it
     touches. A day is only indexed once it holds as many bookings as the clinic has
     room for: before that, anything fits.
+
+    ``clinician``, when the visits have one: their capacity and their own bookings
+    (in the same two forms). Their diary is kept beside the clinic's: a time fits
+    when it fits both, and what is booked is booked in both.
     """
 
-    def __init__(self, calendar: ClinicCalendar, bookings: Source = ()) -> None:
+    def __init__(
+        self,
+        calendar: ClinicCalendar,
+        bookings: Source = (),
+        *,
+        clinician: tuple[int, Source] | None = None,
+        capacity: int | None = None,
+    ) -> None:
         self.calendar = calendar
-        self.capacity = calendar.clinic.capacity
+        self.capacity = calendar.clinic.capacity if capacity is None else capacity
+        self._theirs: Diary | None = None
         self._tables: dict[dt.date, _Day] = {}
         self._waiting: dict[dt.date, list[tuple[int, int]]] = {}
         self._fetch: Callable[[dt.date], Iterable[Booking]] | None = None
@@ -198,8 +259,15 @@ class Diary:
         if callable(bookings):
             self._fetch = bookings
         else:
+            key = calendar.zone.key
             for booking in bookings:
-                self._file(booking.start, booking.end)
+                if type(booking) is FiledBooking and booking.zone_key == key:
+                    self.add(booking.first, booking.last, booking.s, booking.e)
+                else:
+                    self._file(booking.start, booking.end)
+        # Last: the clinic's bookings above are not the clinician's.
+        if clinician is not None:
+            self._theirs = Diary(calendar, clinician[1], capacity=clinician[0])
 
     def _file(self, start: dt.datetime, end: dt.datetime) -> None:
         self.add(self._local_day(start), self._local_day(end), micros(start), micros(end))
@@ -217,6 +285,8 @@ class Diary:
         """Book ``[s, e)`` (microseconds), from local day ``first`` to ``last``."""
         if e <= s:
             return
+        if self._theirs is not None:
+            self._theirs.add(first, last, s, e)
         if first == last and first not in self._tables:  # the usual case, kept short
             self._waiting.setdefault(first, []).append((s, e))
             return
@@ -231,6 +301,8 @@ class Diary:
 
     def fits(self, first: dt.date, last: dt.date, s: int, e: int) -> bool:
         """Room for one more from ``s`` to ``e`` at every moment."""
+        if self._theirs is not None and not self._theirs.fits(first, last, s, e):
+            return False
         if (
             first == last
             and self._fetch is None
@@ -257,7 +329,10 @@ class Diary:
             for booking in self._fetch(day):
                 # Only for this day: the next day asks for its own (the same booking
                 # again, when it runs past midnight).
-                s, e = micros(booking.start), micros(booking.end)
+                if type(booking) is FiledBooking:
+                    s, e = booking.s, booking.e
+                else:
+                    s, e = micros(booking.start), micros(booking.end)
                 if s < e:
                     pending.append((s, e))
         waiting = self._waiting.get(day, ())
@@ -305,8 +380,12 @@ class Diary:
             return
         pivot = (near - opens) // step  # the last grid start at or before ``near``
         on_grid = opens + pivot * step == near
-        table = self._table(day, always=True)
+        table: _Stretches | None = self._table(day, always=True)
         assert table is not None
+        if self._theirs is not None:
+            busy = self._theirs._table(day, always=True)
+            assert busy is not None
+            table = _Stretches.union(table, busy)
         if offer_near and not on_grid and low <= near <= closes - d and table.free(near, near + d):
             yield near
         up = table.starts_up(max(k_min, pivot if on_grid else pivot + 1), k_max, opens, step, d)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import pendulum
 
-from visitplan.domain.clinic import ClinicCalendar, Hours, as_pendulum
+from visitplan.domain.clinic import ClinicCalendar, as_pendulum
 from visitplan.domain.diary import (
     Booking,
     Diary,
@@ -24,11 +24,22 @@ from visitplan.domain.diary import (
     moment,
     nearest_first,
 )
+from visitplan.domain.hours import Hours
 from visitplan.domain.limits import check_day
 from visitplan.domain.protocol import Offset, Protocol, Step, VisitDefinition
+from visitplan.domain.working import ClinicianBookings
 from visitplan.errors import InputError
 
-__all__ = ["Booking", "Plan", "PlannedVisit", "add_offset", "dependents", "local_start", "plan"]
+__all__ = [
+    "Booking",
+    "ClinicianBookings",
+    "Plan",
+    "PlannedVisit",
+    "add_offset",
+    "dependents",
+    "local_start",
+    "plan",
+]
 
 UTC = dt.UTC
 # How far the engine looks for an open day outside a visit's window before giving up.
@@ -205,6 +216,7 @@ def plan(
     *,
     pinned: Mapping[str, dt.datetime] | None = None,
     bookings: Source = (),
+    clinician: ClinicianBookings | None = None,
 ) -> Plan:
     """Plan a course starting on ``start`` with visits at local wall-clock ``time``.
 
@@ -212,11 +224,23 @@ def plan(
     affected by a change); the others follow their anchors. ``bookings`` are other
     visits already at the clinic, which count against its capacity: every booking
     that matters, or a function giving the bookings that touch one local day.
+
+    With a ``clinician``, the course is planned on their calendar (the clinic's
+    narrowed to their hours and leave) and a time is taken only when the clinic has
+    room and they are free too: their own bookings (every course of theirs, in the
+    same two forms) count against their capacity.
     """
     check_day(start, "course start")
     pinned = pinned or {}
+    if clinician is None:
+        diary = Diary(calendar, bookings)
+    else:
+        calendar = clinician.calendar
+        diary = Diary(calendar, bookings, clinician=(clinician.capacity, clinician.bookings))
     zone, tz = calendar.zone, calendar.tz
-    diary = Diary(calendar, bookings)
+    # A clinician's visit starts only while they work: outside hours of their own it
+    # moves (one who works the clinic's hours keeps the clinic's rule: a warning).
+    who = None if clinician is None or clinician.spec.hours is None else clinician.spec.name
     labels = _Labels(protocol)
     rules = _Rules()
     held: dict[str, _Held] = {}
@@ -243,7 +267,7 @@ def plan(
             if anchor is not None and anchor.day == day:
                 follows = (anchor.end, labels[step.anchor or ""])
             begin, end, s, time_note, time_warnings = _choose_time(
-                calendar, diary, day, time, duration, follows
+                calendar, diary, day, time, duration, follows, who
             )
             if time_note:
                 reason = f"{reason}; {time_note}" if reason else time_note
@@ -313,12 +337,16 @@ def _choose_time(
     time: dt.time,
     duration: dt.timedelta,
     follows: tuple[int, str] | None,
+    clinician: str | None = None,
 ) -> tuple[dt.datetime, dt.datetime, int, str | None, tuple[str, ...]]:
     """The asked time if the clinic has room then, else the nearest free start of the
     day with the whole visit inside opening hours, else the asked time with a warning.
 
-    ``follows`` is (end, label) of a visit this one must not start before. Returns
-    the start and end, the start in microseconds, a note on why it moved, warnings.
+    ``follows`` is (end, label) of a visit this one must not start before. With a
+    ``clinician`` (their name; ``calendar`` is theirs) the asked time must also lie
+    within their hours, or the visit moves to the nearest free start that does.
+    Returns the start and end, the start in microseconds, a note on why it moved,
+    warnings.
     """
     zone = calendar.zone
     begin = local_start(calendar, day, time)
@@ -344,23 +372,34 @@ def _choose_time(
         not_before = follows[0]  # and a full clinic does not move it back before it
     end = after(begin, duration, zone)
     hours = calendar.hours(day)
+    why = "was fully booked"
     if diary.fits(day, end.date(), s, s + duration // _MICRO):
         if hours is not None and not (
             hours.opens <= begin.time() < hours.closes
             and end.date() == day
             and end.time() <= hours.closes
         ):
-            warnings += _outside_hours(hours, day, begin, end)
-        return begin, end, s, note, tuple(warnings)
+            if clinician is None:
+                warnings += _outside_hours(hours, day, begin, end)
+                return begin, end, s, note, tuple(warnings)
+            why = f"is outside {clinician}'s hours ({hours})"
+        else:
+            return begin, end, s, note, tuple(warnings)
     if hours is not None:
         for free in diary.free_starts(day, hours, duration, s, not_before=not_before):
             candidate = moment(free, zone)
-            moved = f"{_hm(begin)} was fully booked; moved to {_hm(candidate)}"
+            moved = f"{_hm(begin)} {why}; moved to {_hm(candidate)}"
             moved = f"{note}; {moved}" if note else moved
             return candidate, after(candidate, duration, zone), free, moved, tuple(warnings)
-    warnings.append(
-        f"no free time on {day} within opening hours; booked at {_hm(begin)} over capacity"
-    )
+    if why != "was fully booked":
+        warnings.append(
+            f"no free time on {day} within {clinician}'s hours ({hours}); "
+            f"booked at {_hm(begin)}, outside them"
+        )
+    else:
+        warnings.append(
+            f"no free time on {day} within opening hours; booked at {_hm(begin)} over capacity"
+        )
     return begin, end, s, note, tuple(warnings)
 
 

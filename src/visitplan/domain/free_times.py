@@ -19,6 +19,7 @@ import pendulum
 from visitplan.domain.clinic import ClinicCalendar, as_pendulum
 from visitplan.domain.deviation import days_word
 from visitplan.domain.diary import Diary, Source, local_start, micros, moment, nearest_first
+from visitplan.domain.working import ClinicianBookings
 from visitplan.errors import InputError
 
 # How far past the target (or "now") the search looks before it gives up.
@@ -62,6 +63,7 @@ def free_times(
     not_before: dt.datetime,
     count: int = 5,
     floor: dt.date | None = None,
+    clinician: ClinicianBookings | None = None,
 ) -> tuple[FreeTime, ...]:
     """The ``count`` nearest free start times for a visit of ``duration``.
 
@@ -77,13 +79,21 @@ def free_times(
     on a day before ``floor`` (the first day the visit may be on at all: the day
     after the visit it is measured from). Fewer come back when the search finds
     fewer within a year.
+
+    With a ``clinician`` the days and hours are theirs (their calendar) and a time
+    is offered only when they are free too (their bookings, against their capacity;
+    leave out the visit's own).
     """
     if count < 1:
         raise InputError(f"the number of free times must be at least 1 (got {count})")
     if not_before.tzinfo is None or duration <= dt.timedelta(0):
         raise ValueError("not_before must be aware and duration positive")
+    if clinician is None:
+        diary = Diary(calendar, bookings)
+    else:
+        calendar = clinician.calendar
+        diary = Diary(calendar, bookings, clinician=(clinician.capacity, clinician.bookings))
     zone = calendar.zone
-    diary = Diary(calendar, bookings)
     first_day = not_before.astimezone(zone).date()
     if floor is not None and floor > first_day:
         first_day = floor

@@ -78,6 +78,7 @@ MAX_NESTING = 16
 # -- clinics ----------------------------------------------------------------------
 
 MAX_CLOSURES = 10_000
+MAX_CLINICIANS = 1_000
 MAX_REMINDERS = 10
 MAX_REMINDER_MINUTES = 4 * 7 * 24 * 60
 
@@ -258,8 +259,9 @@ def plan_at_the_extremes(protocol: Any) -> None:
     """Plan ``protocol`` from the first and the last allowed start, on a clinic open
     every day and on one open one day a week: whatever the model's checks let through
     must plan without error from any start people may give."""
-    from visitplan.domain.clinic import WEEKDAYS, Clinic, ClinicCalendar
+    from visitplan.domain.clinic import Clinic, ClinicCalendar
     from visitplan.domain.engine import plan
+    from visitplan.domain.hours import WEEKDAYS
 
     every_day = Clinic(hours=dict.fromkeys(WEEKDAYS, "00:00-23:59"))
     one_day = Clinic(hours={"wed": "09:00-10:00"})

@@ -100,8 +100,7 @@ class ClinicRecords(CourseBuilding):
     def _sync_clinicians(self, c: Connection, clinic: Clinic) -> None:
         """Clinicians declared in the clinic file are added, or changed to match it;
         others are left as they are (their visits still name them)."""
-        declared: tuple[ClinicianSpec, ...] = getattr(clinic, "clinicians", ())
-        for spec in declared:
+        for spec in clinic.clinicians:
             known = c.execute(select(CLINICIANS).where(CLINICIANS.c.name_key == spec.key)).first()
             if known is None:
                 self._insert_clinician(c, spec)
@@ -378,25 +377,36 @@ class ClinicRecords(CourseBuilding):
             return f"closed on {start:%a %Y-%m-%d} ({calendar.closed_because(start.date())})"
         if problem is not None:
             return problem[1]
-        if self._over_capacity(c, row):
+        if self._over_capacity(c, row, self.clinic.capacity):
             return (
                 f"{start:%a %Y-%m-%d %H:%M} is over the clinic's capacity ({self.clinic.capacity})"
             )
+        if row.clinician_id is not None:
+            who = self.state.by_id(row.clinician_id).spec
+            if self._over_capacity(c, row, who.capacity, row.clinician_id):
+                return (
+                    f"{start:%a %Y-%m-%d %H:%M}: {who.name} is already booked then "
+                    f"(sees {who.capacity} at a time)"
+                )
         return None
 
-    def _over_capacity(self, c: Connection, row: Any) -> bool:
-        others = c.execute(
-            select(VISITS.c.start_at, VISITS.c.end_at).where(
-                VISITS.c.status.in_(("scheduled", "completed")),
-                VISITS.c.start_at < row.end_at,
-                VISITS.c.end_at > row.start_at,
-                VISITS.c.id != row.id,
-            )
-        ).all()
-        if len(others) < self.clinic.capacity:
+    def _over_capacity(
+        self, c: Connection, row: Any, capacity: int, clinician_id: int | None = None
+    ) -> bool:
+        """More visits at some moment of this one than ``capacity`` (the clinic's; a
+        clinician's, counting only theirs)."""
+        query = select(VISITS.c.start_at, VISITS.c.end_at).where(
+            VISITS.c.status.in_(("scheduled", "completed")),
+            VISITS.c.start_at < row.end_at,
+            VISITS.c.end_at > row.start_at,
+            VISITS.c.id != row.id,
+        )
+        if clinician_id is not None:
+            query = query.where(VISITS.c.clinician_id == clinician_id)
+        others = c.execute(query).all()
+        if len(others) < capacity:
             return False
         moments = [row.start_at] + [o.start_at for o in others if o.start_at > row.start_at]
-        capacity = self.clinic.capacity
         running: defaultdict[dt.datetime, int] = defaultdict(int)
         for moment in moments:
             running[moment] = 1 + sum(1 for o in others if o.start_at <= moment < o.end_at)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from visitplan.domain.clinic import Clinic, Closure
 from visitplan.domain.clinicians import ClinicianSpec
+from visitplan.domain.working import clinician_clinic
 from visitplan.errors import InputError
 from visitplan.records import audit, schema
 
@@ -27,6 +28,7 @@ CLOSURES = schema.CLOSURES
 AUDIT = schema.AUDIT
 # Audit entities whose changes alter the clinic's calendar or its people.
 CLINIC_ENTITIES = ("clinic", "closure", "clinician")
+__all__ = ["clinician_clinic"]  # the domain's, where the Desk has always found it
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,33 +255,3 @@ def refuse_other_clinic(stored: Clinic, workstation: Clinic, source: str) -> Non
     line = first_difference(stored, workstation, source)
     if line is not None:
         raise InputError(line)
-
-
-def clinician_clinic(clinic: Clinic, clinician: ClinicianSpec, leave: dict[dt.date, str]) -> Clinic:
-    """The clinic as one clinician works it: open when both the clinic and they are
-    (their hours within the clinic's), and closed on their days of leave too."""
-    from visitplan.domain.clinic import Hours
-
-    own = clinician.working_hours()
-    hours = {}
-    for day, text in clinic.hours.items():
-        opening = Hours.parse(text)
-        if own is None:
-            hours[day] = text
-            continue
-        theirs = own.get(day)
-        if theirs is None:
-            continue
-        opens, closes = max(opening.opens, theirs.opens), min(opening.closes, theirs.closes)
-        if opens < closes:
-            hours[day] = str(Hours(opens, closes))
-    if not hours:
-        raise InputError(
-            f"{clinician.name} never works while the clinic is open: check their hours "
-            f"({clinician.hours}) against the clinic's"
-        )
-    closures = (
-        *clinic.closures,
-        *(Closure(date=day, reason=f"{clinician.name}: {why}") for day, why in leave.items()),
-    )
-    return clinic.model_copy(update={"hours": hours, "closures": closures})

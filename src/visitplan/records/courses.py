@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import pendulum
@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from visitplan.catalog import ProtocolFile
 from visitplan.domain.deviation import deviation
-from visitplan.domain.engine import Booking, Plan, plan
+from visitplan.domain.diary import Source
+from visitplan.domain.engine import Booking, ClinicianBookings, Plan, plan
 from visitplan.records.desk_base import DeskBase
 from visitplan.records.reading import ENROLLMENTS, SNAPSHOTS, VISITS, from_utc, to_utc
 
@@ -68,8 +69,10 @@ class CourseBuilding(DeskBase):
         calendar = self.calendar_for(clinician_id)
         rough = plan(protocol, calendar, start, time, pinned=pinned)
         days = {v.start.date() for v in rough.visits}
-        bookings = self.bookings(c, days, exclude_enrollment=exclude_enrollment)
-        return plan(protocol, calendar, start, time, pinned=pinned, bookings=bookings)
+        bookings, theirs = self.booked(c, days, clinician_id, exclude_enrollment=exclude_enrollment)
+        return plan(
+            protocol, calendar, start, time, pinned=pinned, bookings=bookings, clinician=theirs
+        )
 
     def bookings(
         self,
@@ -80,6 +83,64 @@ class CourseBuilding(DeskBase):
         exclude_visit: int | None = None,
     ) -> list[Booking]:
         """Visits that take clinic time (scheduled or completed) on the given local days."""
+        return [b for b, _ in self._booked_rows(c, days, exclude_enrollment, exclude_visit)]
+
+    def booked(
+        self,
+        c: Connection,
+        days: Collection[dt.date],
+        clinician_id: int | None,
+        *,
+        exclude_enrollment: int | None = None,
+        exclude_visit: int | None = None,
+    ) -> tuple[list[Booking], ClinicianBookings | None]:
+        """The clinic's bookings on the given local days, and the clinician's among
+        them (every course and patient of theirs) with their calendar and capacity.
+
+        Read inside the write transaction that stores the plan, under the records'
+        one-writer lock: two workstations cannot both take a clinician's last time."""
+        rows = self._booked_rows(c, days, exclude_enrollment, exclude_visit)
+        bookings = [b for b, _ in rows]
+        if clinician_id is None:
+            return bookings, None
+        theirs = [b for b, who in rows if who == clinician_id]
+        return bookings, self.clinician_bookings(clinician_id, theirs)
+
+    def clinician_bookings(self, clinician_id: int, bookings: Source) -> ClinicianBookings:
+        """A clinician as the engine plans with them, their bookings given."""
+        spec = self.state.by_id(clinician_id).spec
+        return ClinicianBookings(spec, self.calendar_for(clinician_id), bookings)
+
+    def day_bookings(
+        self, c: Connection, clinician_id: int | None, *, exclude_visit: int | None = None
+    ) -> tuple[Callable[[dt.date], list[Booking]], ClinicianBookings | None]:
+        """The clinic's and the clinician's bookings as functions of one local day, for
+        a search that reads only the days it looks at (each day read once)."""
+        read: dict[dt.date, list[tuple[Booking, int | None]]] = {}
+
+        def rows(day: dt.date) -> list[tuple[Booking, int | None]]:
+            found = read.get(day)
+            if found is None:
+                found = read[day] = self._booked_rows(c, {day}, None, exclude_visit)
+            return found
+
+        def clinic(day: dt.date) -> list[Booking]:
+            return [b for b, _ in rows(day)]
+
+        def theirs(day: dt.date) -> list[Booking]:
+            return [b for b, who in rows(day) if who == clinician_id]
+
+        if clinician_id is None:
+            return clinic, None
+        return clinic, self.clinician_bookings(clinician_id, theirs)
+
+    def _booked_rows(
+        self,
+        c: Connection,
+        days: Collection[dt.date],
+        exclude_enrollment: int | None,
+        exclude_visit: int | None,
+    ) -> list[tuple[Booking, int | None]]:
         if not days:
             return []
         tz = self.calendar.tz
@@ -92,14 +153,17 @@ class CourseBuilding(DeskBase):
                     VISITS.c.start_at < to_utc(begin.add(days=1)),
                 )
             )
-        query = select(VISITS.c.start_at, VISITS.c.end_at).where(
+        query = select(VISITS.c.start_at, VISITS.c.end_at, VISITS.c.clinician_id).where(
             VISITS.c.status.in_(("scheduled", "completed")), or_(*ranges)
         )
         if exclude_enrollment is not None:
             query = query.where(VISITS.c.enrollment_id != exclude_enrollment)
         if exclude_visit is not None:
             query = query.where(VISITS.c.id != exclude_visit)
-        return [Booking(from_utc(r.start_at, tz), from_utc(r.end_at, tz)) for r in c.execute(query)]
+        return [
+            (Booking(from_utc(r.start_at, tz), from_utc(r.end_at, tz)), r.clinician_id)
+            for r in c.execute(query)
+        ]
 
     def insert_course(
         self,

@@ -129,11 +129,15 @@ class DeskBase:
             store_settings(
                 c, state.settings, self._workstation_source, self.user, self._stamp(), None
             )
+            self._sync_clinicians(c, state.settings)
             fresh = read_state(c, state.settings)
         elif fresh.version is not None and self._workstation is not None:
             refuse_other_clinic(fresh.settings, self._workstation, self._workstation_source)
         if fresh.version is not None or fresh.stamp != state.stamp:
             self._apply(fresh)
+
+    def _sync_clinicians(self, c: Connection, clinic: Clinic) -> None:
+        """The clinic file's [[clinicians]] into the records (see ``ClinicRecords``)."""
 
     # -- plumbing ---------------------------------------------------------------
 

@@ -130,7 +130,7 @@ def _plan(desk: CourseBuilding, batch: Batch, since: dt.datetime, problems: Prob
         decision = _decide(batch, copy, problems)
         if decision.todo:
             copy.bookings = _bookings(c, since)
-    ledger = Ledger(desk.calendar, desk.calendar_for)
+    ledger = Ledger(desk.calendar, desk.calendar_for, desk.clinician_bookings)
     ledger.change_stored((), (copy.bookings or Counter()).elements())
     planned = plan_courses(ledger, decision.todo, problems)
     return _Work(copy, decision, ledger, planned, _clinic(desk))
@@ -224,10 +224,10 @@ def _read_copy(c: Connection, batch: Batch) -> _Copy:
 
 
 def _bookings(c: Connection, since: dt.datetime) -> Counter[Stored]:
-    query = select(VISITS.c.start_at, VISITS.c.end_at).where(
+    query = select(VISITS.c.start_at, VISITS.c.end_at, VISITS.c.clinician_id).where(
         VISITS.c.status.in_(("scheduled", "completed")), VISITS.c.start_at >= since
     )
-    return Counter((r.start_at, r.end_at) for r in c.execute(query))
+    return Counter((r.start_at, r.end_at, r.clinician_id) for r in c.execute(query))
 
 
 def _decide(batch: Batch, copy: _Copy, problems: Problems) -> _Decision:

@@ -186,9 +186,11 @@ def _place(
     )
     single = Protocol(title=snapshot.title, version=snapshot.version, visits=(definition,))
     day = asked.date()
-    bookings = desk.bookings(c, {day}, exclude_visit=row.id)
+    bookings, theirs = desk.booked(c, {day}, clinician_id, exclude_visit=row.id)
     calendar = desk.calendar_for(clinician_id)
-    placed = plan(single, calendar, day, asked.time(), bookings=bookings).visits[0]
+    placed = plan(single, calendar, day, asked.time(), bookings=bookings, clinician=theirs).visits[
+        0
+    ]
     return placed.start, placed.reason, placed.warnings
 
 

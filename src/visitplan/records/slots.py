@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
-from visitplan.domain.diary import Booking
 from visitplan.domain.free_times import FreeTime, free_times
 from visitplan.records.reading import VISITS, from_utc
 
@@ -37,12 +36,11 @@ def free_times_for(
     booked = from_utc(row.start_at, tz)
     asked = booked if around is None else around.astimezone(tz)
 
-    def bookings(day: dt.date) -> list[Booking]:
-        return desk.bookings(c, {day}, exclude_visit=row.id)
-
+    bookings, theirs = desk.day_bookings(c, clinician_id, exclude_visit=row.id)
     return free_times(
         calendar,
         bookings,
+        clinician=theirs,
         duration=row.end_at - row.start_at,
         target=row.target if around is None else asked.date(),
         time=asked.time().replace(second=0, microsecond=0),

@@ -5,10 +5,11 @@ agree, and the check writes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.support.tui import TODAY, TuiClinic
@@ -37,7 +38,19 @@ def copy_of(clinic: TuiClinic, folder: Path) -> TuiClinic:
     return TuiClinic(path, clinic.clinic, clinic.catalog)
 
 
+def names_an_option(message: str, *typed: str) -> bool:
+    """A CLI option (``--force``) in a refusal; what the user typed is quoted back
+    and may hold ``--`` itself, so it does not count."""
+    for text in sorted(typed, key=len, reverse=True):
+        if text:
+            message = message.replace(repr(text), "").replace(text, "")
+    return re.search(r"--[a-z]", message) is not None
+
+
 @SETTINGS
+# Hypothesis found these once: an address typed as "--" is quoted back in the refusal.
+@example(mrn="P-1001", name="Ann Example", phone="", email="--", notes="")
+@example(mrn="P-1001", name="Ann Example", phone="", email="--force", notes="")
 @given(
     mrn=st.sampled_from(("P-1001", "P-1003", "P-1004")),
     name=TYPED,
@@ -72,7 +85,7 @@ def test_a_patient_edit_checked_is_the_edit_saved(
         assert data.patient_record(mrn) == seen  # the check wrote nothing
         assert run(dry_run=False) == checked
         if checked[0] == "refused":
-            assert "--" not in str(checked[1])
+            assert not names_an_option(str(checked[1]), name, phone, email, notes)
 
 
 @SETTINGS
@@ -119,7 +132,7 @@ def test_a_closure_checked_is_the_closure_saved(
         assert desk.closures() == []
         assert run(dry_run=False) == checked
         if checked[0] == "refused":
-            assert "--" not in str(checked[1])
+            assert not names_an_option(str(checked[1]), reason)
 
 
 @SETTINGS

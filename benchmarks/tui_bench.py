@@ -7,7 +7,9 @@ Builds a database of 10,000 patients with a course each (dextrose-prolotherapy:
   from launching the process until the day's visit count is on the terminal;
 - a keypress to the updated screen, in process with Textual's Pilot (next day on
   the agenda, a character typed in the patient search, next month) and through
-  tmux (next day on the agenda, key sent until the terminal shows the new day).
+  tmux (next day on the agenda, key sent until the terminal shows the new day);
+- the enroll form's preview in process: the last character of the time typed, with
+  a clinician of 2,000 courses chosen, to the new plan on screen.
 
     python benchmarks/tui_bench.py [--patients N] [--runs N] [--keep DIR]
 
@@ -106,12 +108,14 @@ def bench_terminal(url: str, clinic_file: Path, folder: Path, runs: int) -> None
 
 async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: PLR0915
     from textual.screen import Screen
+    from textual.widgets import Checkbox, Input, Select
 
     from visitplan.catalog import ProtocolCatalog, load_clinic, protocol_dirs
     from visitplan.records.operations import open_desk
     from visitplan.tui.app import make_app
     from visitplan.tui.records_adapter import RecordsData
     from visitplan.tui.screens.agenda import AgendaScreen
+    from visitplan.tui.screens.enroll import DEBOUNCE, EnrollScreen
     from visitplan.tui.screens.month import MonthScreen
     from visitplan.tui.screens.patients import PatientsScreen
 
@@ -129,7 +133,7 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
         paints.append(time.perf_counter())
 
     Screen._compositor_refresh = traced  # type: ignore[method-assign]
-    next_day, search, next_month = [], [], []
+    next_day, search, next_month, preview = [], [], [], []
     async with app.run_test(size=(120, 40)) as pilot:
 
         async def until(done: Callable[[], bool]) -> float:
@@ -193,6 +197,30 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
                 )
                 - began
             )
+        # The enroll form's preview with a clinician of 2,000 courses (14,000 visits): the
+        # last character of the time typed ("10:1" is no time yet), to the plan of that
+        # time on screen, the records' dry run of the enrollment included (a second
+        # course, ticked).
+        enroll = EnrollScreen(mrn=f"B{0:06d}", protocol_id="dextrose-prolotherapy")
+        await app.push_screen(enroll)
+        chosen = enroll.query_one("#clinician", Select)
+        await asyncio.wait_for(wait(lambda: "Dr Bench 0" in str(chosen._options)), 30)
+        chosen.value = "Dr Bench 0"
+        enroll.query_one("#another", Checkbox).value = True
+        field = enroll.query_one("#time", Input)
+        field.focus()
+        for n in range(runs):
+            field.value = "10:1"
+            await pilot.press("end")  # the field selects all as it gains focus
+            await wait(lambda: enroll._typed()[2] == "10:1")
+            await asyncio.sleep(0.5)
+            began = time.perf_counter()
+            key(str(n % 10))
+            shown = await asyncio.wait_for(
+                until(lambda t=f"10:1{n % 10}": enroll.shown_typed[2:3] == (t,)),
+                30,
+            )
+            preview.append(shown - began)
         await asyncio.gather(*pending)
     desk.close()
     report(
@@ -200,6 +228,8 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
             "agenda, next day": next_day,
             "patients, one more character": search,
             "month, next month": next_month,
+            f"enroll preview, with its {DEBOUNCE:.1f} s pause for typing": preview,
+            "enroll preview, less that pause": [p - DEBOUNCE for p in preview],
         }
     )
 

@@ -46,6 +46,9 @@ class EnrollScreen(Screen[int | None]):
         self.plan: Plan | None = None
         self.problems: list[str] = []
         self.saving = False
+        # What the form held when the preview on screen was made (the benchmark waits
+        # on it, as on the patient list's shown_text).
+        self.shown_typed: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
         vp = clinic_app(self)
@@ -195,6 +198,7 @@ class EnrollScreen(Screen[int | None]):
     ) -> None:
         if typed != self._typed():
             return  # typed on meanwhile
+        self.shown_typed = typed
         tick = self.query_one("#another", Checkbox)
         tick.display = second or tick.value  # once ticked, it stays to be unticked
         if plan is not None:

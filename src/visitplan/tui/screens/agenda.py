@@ -273,10 +273,5 @@ class AgendaScreen(VisitActions):
             self.status = None
         self.reload()
 
-    def action_open_patient(self) -> None:
-        visit = self.current_visit()
-        if visit is not None:
-            self.vp.open_patient(visit.mrn)
-
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         self.action_open_patient()

@@ -45,6 +45,12 @@ class VisitActions(ClinicScreen):
     def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
         self._describe()
 
+    def action_open_patient(self) -> None:
+        """The highlighted visit's patient (where the screen binds it)."""
+        visit = self.current_visit()
+        if visit is not None:
+            self.vp.open_patient(visit.mrn)
+
     def _open_visit(self, verb: str) -> VisitView | None:
         # Whether the visit can be changed so is for the records to say: each form
         # and question runs the change as a dry run first and shows their answer.

@@ -137,10 +137,5 @@ class WorklistScreen(VisitActions):
         item = self._item()
         return item.visit if item is not None else None
 
-    def action_open_patient(self) -> None:
-        visit = self.current_visit()
-        if visit is not None:
-            self.vp.open_patient(visit.mrn)
-
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         self.action_open_patient()

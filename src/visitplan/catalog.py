@@ -18,6 +18,7 @@ from visitplan.locations import (
     user_clinic_path,
     workstation_clinic_path,
 )
+from visitplan.parsed_files import parsed_once
 
 __all__ = [
     "ProtocolCatalog",
@@ -79,7 +80,8 @@ def read_text_file(path: Path, what: str) -> str:
 
 def read_protocol_file(path: Path) -> ProtocolFile:
     text = read_text_file(path, "the protocol file")
-    return ProtocolFile(path.stem, path, parse_protocol(text, str(path)), text)
+    protocol = parsed_once("protocols", text, lambda: parse_protocol(text, str(path)), Protocol)
+    return ProtocolFile(path.stem, path, protocol, text)
 
 
 class ProtocolCatalog:
@@ -147,6 +149,6 @@ def workstation_clinic(
     path, _ = workstation_clinic_path(explicit, env)
     if path is None:
         return WorkstationClinic(None, "no clinic file")
-    return WorkstationClinic(
-        parse_clinic(read_text_file(path, "the clinic file"), str(path)), path.name
-    )
+    text = read_text_file(path, "the clinic file")
+    clinic = parsed_once("clinics", text, lambda: parse_clinic(text, str(path)), Clinic)
+    return WorkstationClinic(clinic, path.name)

@@ -159,15 +159,19 @@ def test_an_enrollment_checked_is_the_enrollment_saved(
         running = {(e.mrn, e.protocol_id) for e in desk.enrollments() if e.status == "active"}
 
         def run(dry_run: bool) -> tuple[object, ...]:
+            # Ok: the visits' times, as the check's plan shows them and as stored.
             try:
-                data.enroll(
-                    mrn, protocol, start, dt.time(9), "Dr Lee", another=another, dry_run=dry_run
-                )
+                if dry_run:
+                    plan = data.check_enrollment(
+                        mrn, protocol, start, dt.time(9), "Dr Lee", another=another
+                    )
+                    return ("ok", [v.start for v in plan.visits])
+                made = data.enroll(mrn, protocol, start, dt.time(9), "Dr Lee", another=another)
             except NeedsOverride as exc:
                 return ("ask", exc.message)
             except InputError as exc:
                 return ("refused", exc.message)
-            return ("ok",)
+            return ("ok", [v.start for v in desk.enrollment_detail(made).visits])
 
         checked = run(dry_run=True)
         assert len(desk.enrollments()) == 3

@@ -7,8 +7,8 @@ then takes the normal path, which says what is wrong in its words): no database 
 another schema revision, a protocol directory that is not one, a MRN not on record.
 The workstation's clinic file must agree with the database's clinic, as the Desk
 requires; a file is validated with pydantic once, and what it validates to is kept in
-the user's cache directory under the hash of its text (and of this release), so the
-next reads compare without validating it again.
+the user's cache directory (``visitplan.parsed_files``), so the next reads compare
+without validating it again.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from visitplan import __version__
 from visitplan.locations import protocol_dirs, workstation_clinic_path
 
 if TYPE_CHECKING:
@@ -156,16 +155,9 @@ def _clinic_agrees(args: argparse.Namespace, stored: dict[str, Any]) -> bool:
 
 
 def _validated(path: Path, data: bytes) -> dict[str, Any] | None:
-    import platformdirs
+    from visitplan.parsed_files import cache_dir, cache_key, write_private
 
-    # The models' own source is in the key too: a build whose clinic has other
-    # fields (its [[clinicians]]) must not take another build's validated copy.
-    models = b"".join(
-        (Path(__file__).parents[1] / "domain" / name).read_bytes()
-        for name in ("clinic.py", "clinicians.py", "hours.py")
-    )
-    key = hashlib.sha256(__version__.encode() + b"\0" + models + b"\0" + data).hexdigest()
-    cache = Path(platformdirs.user_cache_dir("visitplan")) / "clinic-files" / f"{key}.json"
+    cache = cache_dir("clinic-files") / f"{cache_key('clinic-json', data)}.json"
     try:
         found: dict[str, Any] = json.loads(cache.read_text(encoding="utf-8"))
         return found
@@ -180,12 +172,6 @@ def _validated(path: Path, data: bytes) -> dict[str, Any] | None:
     except InputError:
         return None  # the Desk's path says what is wrong with it
     text = clinic.model_dump_json()
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(cache)
-    except OSError:
-        pass  # no cache: the next read validates again
+    write_private(cache, text.encode("utf-8"))
     checked: dict[str, Any] = json.loads(text)
     return checked

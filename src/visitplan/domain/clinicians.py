@@ -16,7 +16,7 @@ _RANGE = "mon-fri=09:00-13:00,sat=09:00-12:00"
 class ClinicianSpec(BaseModel):
     """A clinician as the clinic file's ``[[clinicians]]`` (and `clinician add`) give one."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
     hours: str | None = Field(

@@ -8,7 +8,6 @@ Schema in ``protocols/protocol.schema.json``.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -42,7 +41,7 @@ Text = Annotated[str, Field(max_length=limits.MAX_TEXT), AfterValidator(limits.c
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Offset(_Strict):
@@ -126,9 +125,9 @@ class VisitDefinition(_Strict):
         description="'start', 'previous', or an earlier visit's key, optionally "
         "with '.first' or '.last' (required for a repeated visit)",
     )
-    offset: Offset = Offset()
+    offset: Offset = Offset.model_construct()
     repeat: Repeat | None = None
-    window: Window = Window()
+    window: Window = Window.model_construct()
     notes: Text = Field(default="", description="for staff: what is done at this visit")
     patient_notes: Text = Field(default="", description="for the patient's own calendar")
     assessments: Annotated[tuple[Line, ...], Field(max_length=limits.MAX_ASSESSMENTS)] = ()
@@ -317,6 +316,8 @@ def load_toml(text: str, source: str) -> dict[str, Any]:
             f"{source}: tables, arrays or dotted keys are nested more than "
             f"{limits.MAX_NESTING} deep"
         )
+    import tomllib  # here, not above: a file validated before is not parsed again
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

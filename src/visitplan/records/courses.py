@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 
 from visitplan.catalog import ProtocolFile
 from visitplan.domain.deviation import deviation
-from visitplan.domain.diary import Source
+from visitplan.domain.diary import UTC, FiledBooking, Source
 from visitplan.domain.engine import Booking, ClinicianBookings, Plan, plan
 from visitplan.records.desk_base import DeskBase
-from visitplan.records.reading import ENROLLMENTS, SNAPSHOTS, VISITS, from_utc, to_utc
+from visitplan.records.reading import ENROLLMENTS, SNAPSHOTS, VISITS, to_utc
 
 
 class CourseBuilding(DeskBase):
@@ -160,9 +160,14 @@ class CourseBuilding(DeskBase):
             query = query.where(VISITS.c.enrollment_id != exclude_enrollment)
         if exclude_visit is not None:
             query = query.where(VISITS.c.id != exclude_visit)
+        # Filed here, from the stored UTC: the diary needs only instants and local
+        # days, and a busy week's thousands of bookings as pendulum DateTimes cost
+        # more than the plan they are read for. (All rows at once: row by row,
+        # SQLAlchemy asks the driver for each.)
+        zone, file = self.calendar.zone, FiledBooking.of
         return [
-            (Booking(from_utc(r.start_at, tz), from_utc(r.end_at, tz)), r.clinician_id)
-            for r in c.execute(query)
+            (file(start.replace(tzinfo=UTC), end.replace(tzinfo=UTC), zone), who)
+            for start, end, who in c.execute(query).all()
         ]
 
     def insert_course(

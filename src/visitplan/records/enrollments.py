@@ -131,7 +131,7 @@ class EnrollmentRecords(CourseBuilding):
             )
             # Visits of a new course are inserted, not changed: the outbox is told here.
             outbox.visits_changed(c, self, (), now, enrollment_ids=[enrollment_id])
-            return self._detail(c, enrollment_id, (*result.warnings, *notes))
+            return self._detail(c, enrollment_id, (*result.warnings, *notes), result)
 
     def _refuse_second_course(
         self, c: Connection, patient_id: int, mrn: str, protocol_id: str
@@ -272,7 +272,11 @@ class EnrollmentRecords(CourseBuilding):
         return enrollment_view(row, self._current_version(row.protocol_id))
 
     def _detail(
-        self, c: Connection, enrollment_id: int, warnings: tuple[str, ...]
+        self,
+        c: Connection,
+        enrollment_id: int,
+        warnings: tuple[str, ...],
+        result: Plan | None = None,
     ) -> EnrollmentDetail:
         rows = c.execute(
             visit_query()
@@ -283,6 +287,7 @@ class EnrollmentRecords(CourseBuilding):
             self._enrollment(c, enrollment_id),
             tuple(visit_views(c, rows, self._snapshots, self.calendar.tz)),
             warnings,
+            result,
         )
 
     def _current_version(self, protocol_id: str) -> tuple[str, str] | None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from visitplan.domain.engine import Plan
 
 VisitStatus = Literal["scheduled", "completed", "missed", "cancelled"]
 EnrollmentStatus = Literal["active", "withdrawn"]
@@ -128,6 +131,9 @@ class EnrollmentDetail:
     enrollment: EnrollmentView
     visits: tuple[VisitView, ...]
     warnings: tuple[str, ...] = ()
+    # The engine's plan the visits were stored from: a form's check (a dry run) shows
+    # it as its preview, instead of planning the course a second time.
+    plan: Plan | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,10 +157,23 @@ class ClinicData(Protocol):
         clinician: str | None,
         *,
         another: bool = False,
-        dry_run: bool = False,
     ) -> int:
         """A second running course of the protocol is refused (``NeedsOverride``) unless
         ``another``."""
+        ...
+
+    def check_enrollment(
+        self,
+        mrn: str,
+        protocol_id: str,
+        start: dt.date,
+        time: dt.time,
+        clinician: str | None,
+        *,
+        another: bool = False,
+    ) -> Plan:
+        """``enroll`` run without writing: refused as it would be, else the plan it
+        would store."""
         ...
 
     def done(

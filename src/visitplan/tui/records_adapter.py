@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from visitplan.records.clinic_ops import ClinicReport
     from visitplan.records.operations import Desk
     from visitplan.records.views import (
+        EnrollmentDetail,
         EnrollmentView,
         PatientMatch,
         PatientView,
@@ -215,10 +216,36 @@ class RecordsData:
         clinician: str | None,
         *,
         another: bool = False,
-        dry_run: bool = False,
     ) -> int:
+        return self._enroll(mrn, protocol_id, start, time, clinician, another).enrollment.id
+
+    def check_enrollment(
+        self,
+        mrn: str,
+        protocol_id: str,
+        start: dt.date,
+        time: dt.time,
+        clinician: str | None,
+        *,
+        another: bool = False,
+    ) -> Plan:
+        detail = self._enroll(mrn, protocol_id, start, time, clinician, another, dry_run=True)
+        assert detail.plan is not None  # an enrollment keeps the plan it stored
+        return detail.plan
+
+    def _enroll(
+        self,
+        mrn: str,
+        protocol_id: str,
+        start: dt.date,
+        time: dt.time,
+        clinician: str | None,
+        another: bool,
+        *,
+        dry_run: bool = False,
+    ) -> EnrollmentDetail:
         try:
-            detail = self.desk.enroll(
+            return self.desk.enroll(
                 mrn, protocol_id, start, time, clinician, another=another, dry_run=dry_run
             )
         except NeedsOverride as exc:
@@ -230,7 +257,6 @@ class RecordsData:
             ) from None
         except InputError as exc:
             raise InputError(refusal(exc.message)) from None
-        return detail.enrollment.id
 
     def done(
         self, visit: VisitView, at: dt.datetime | None, *, dry_run: bool = False

@@ -4,9 +4,11 @@ as a dry run, so what it accepts the save accepts too."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time as clock
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +26,9 @@ from visitplan.tui.screens.base import clinic_app, deliver
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.plan_table import PlanTable
 from visitplan.tui.wording import ENROLL_ANOTHER, day_text
+
+if TYPE_CHECKING:
+    from visitplan.tui.data import ClinicData
 
 # Seconds after the last keystroke before the preview and the dry run.
 DEBOUNCE = 0.2
@@ -174,21 +179,31 @@ class EnrollScreen(Screen[int | None]):
         problems = list(problems)
         plan: Plan | None = None
         second = False  # a running course of the protocol: the tick is offered
+        checked = False  # the enrollment's own check ran (and refused, if plan is None)
         try:
             if not mrn:
                 problems.append("MRN: whose course is this? type the patient's MRN")
-            elif data.patient(mrn) is None:
+            elif not _on_record(data, mrn):
                 problems.append(f"MRN: no patient {mrn!r} (add them on Patients with ctrl+n)")
-            who = mrn if not problems else None
-            plan = data.preview(who, protocol_id, start, time, clinician)
-            if not problems:
-                # The check is the enrollment itself, rolled back.
-                data.enroll(mrn, protocol_id, start, time, clinician, another=another, dry_run=True)
+            if problems:
+                plan = data.preview(None, protocol_id, start, time, clinician)
+            else:
+                # The check is the enrollment itself, rolled back; the plan it would
+                # have stored is the preview (one planning a keystroke, not two).
+                checked = True
+                plan = data.check_enrollment(
+                    mrn, protocol_id, start, time, clinician, another=another
+                )
         except NeedsOverride as exc:
             problems.append(exc.message)
             second = exc.override == "another"
         except InputError as exc:
             problems.append(exc.message)
+        if plan is None and checked:
+            # Refused (a second course not ticked, say): the course is still shown as
+            # it would be planned, beside the reason.
+            with contextlib.suppress(InputError):  # refused for the reason already said
+                plan = data.preview(mrn, protocol_id, start, time, clinician)
         if get_current_worker().is_cancelled:
             return
         deliver(self, self._show, typed, plan, problems, second)
@@ -256,3 +271,13 @@ class EnrollScreen(Screen[int | None]):
 
     def action_leave(self) -> None:
         self.dismiss(None)
+
+
+def _on_record(data: ClinicData, mrn: str) -> bool:
+    """Whether a patient has this MRN (their record alone: the whole card, with every
+    course and message, is read for nothing at each keystroke)."""
+    try:
+        data.patient_record(mrn)
+    except InputError:
+        return False
+    return True

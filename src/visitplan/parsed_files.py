@@ -1,0 +1,98 @@
+"""Files validated once: what a protocol or clinic file validated to, kept in the user's
+cache directory under a hash of its text.
+
+A short command (`visitplan plan`, a quick read) would otherwise spend most of its time
+having pydantic build its validators and check a file that has not changed since the
+last run. The key covers everything the outcome depends on: the file's text, this
+release, the source of the models that validate it and the installed pydantic and
+holidays, so another build, another library or an edited file never takes an old copy.
+Only files that validated are kept: a bad file is checked again, and refused in the
+same words, every time. The copies are pickles written by this user's own processes
+into a directory only they can read and write (as Python's own ``__pycache__``); one
+that cannot be read is ignored and validated anew.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from collections.abc import Callable
+from importlib.util import find_spec
+from pathlib import Path
+from typing import TypeVar
+
+from visitplan import __version__
+
+T = TypeVar("T")
+
+# The modules whose classes and validators decide what a file validates to.
+_MODELS = ("clinic.py", "clinicians.py", "hours.py", "protocol.py", "limits.py")
+
+
+def cache_key(kind: str, data: bytes) -> str:
+    """The hash a validated ``kind`` of file with content ``data`` is kept under."""
+    digest = hashlib.sha256()
+    for part in (kind.encode(), __version__.encode(), sys.version.encode(), data):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    domain = Path(__file__).parent / "domain"
+    for name in _MODELS:
+        digest.update((domain / name).read_bytes())
+    for library, version_file in (("pydantic", "version.py"), ("holidays", "version.py")):
+        digest.update(_library_version(library, version_file))
+    return digest.hexdigest()
+
+
+def cache_dir(kind: str) -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("visitplan")) / kind
+
+
+def parsed_once(kind: str, text: str, parse: Callable[[], T], expected: type[T]) -> T:
+    """``parse()``'s result for a ``kind`` of file whose content is ``text``, from the
+    cache when this text validated before; ``parse`` raises for a bad file as usual."""
+    data = text.encode("utf-8")
+    try:
+        path = cache_dir(kind) / f"{cache_key(kind, data)}.pickle"
+    except OSError:
+        return parse()  # the package's own sources cannot be read: no cache
+    try:
+        found = pickle.loads(path.read_bytes())
+    except Exception:
+        found = None  # none yet, or unreadable: validated below and written anew
+    if isinstance(found, expected):
+        return found
+    value = parse()
+    write_private(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return value
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` whole or not at all, readable by this user only; a cache that
+    cannot be written is no error (the next run validates again)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        partial.replace(path)
+    except OSError:
+        pass
+
+
+def _library_version(library: str, version_file: str) -> bytes:
+    """The text of a library's version module, found without importing the library
+    (importing pydantic is most of what the cache saves)."""
+    spec = find_spec(library)
+    if spec is None or not spec.submodule_search_locations:
+        return b""
+    for location in spec.submodule_search_locations:
+        try:
+            return (Path(location) / version_file).read_bytes()
+        except OSError:
+            continue
+    return b""

@@ -1,0 +1,164 @@
+"""Protocol and clinic files are validated once and kept as what they validated to:
+the copy is used only for the same text (and the same release, models and libraries),
+a bad file is refused every time, and a `visitplan plan` that finds its files kept
+never has pydantic build a validator."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.clinics import SEOUL_CLINIC
+from visitplan import catalog, parsed_files
+from visitplan.domain.clinic import Clinic, default_clinic
+from visitplan.errors import InputError
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home / "visitplan"
+
+
+def _refusing(*_: object) -> Clinic:
+    raise AssertionError("validated again")
+
+
+def test_a_clinic_file_is_validated_once(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text(SEOUL_CLINIC, encoding="utf-8")
+    first = catalog.workstation_clinic(path).clinic
+    assert first is not None
+    assert first.timezone == "Asia/Seoul"
+    kept = list((cache / "clinics").iterdir())
+    assert len(kept) == 1
+    monkeypatch.setattr(catalog, "parse_clinic", _refusing)
+    assert catalog.workstation_clinic(path).clinic == first
+
+
+def test_an_edited_file_is_validated_again(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text(SEOUL_CLINIC, encoding="utf-8")
+    catalog.workstation_clinic(path)
+    path.write_text(SEOUL_CLINIC.replace('"Asia/Seoul"', '"Mars/Olympus"'), encoding="utf-8")
+    with pytest.raises(InputError, match=r"clinic\.toml.*Mars/Olympus"):
+        catalog.workstation_clinic(path)
+    path.write_text(SEOUL_CLINIC.replace('"Asia/Seoul"', '"Europe/Berlin"'), encoding="utf-8")
+    found = catalog.workstation_clinic(path).clinic
+    assert found is not None
+    assert found.timezone == "Europe/Berlin"
+
+
+def test_a_bad_file_is_refused_every_time_and_never_kept(cache: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(SEOUL_CLINIC + '\nwhat = "is this"\n', encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(InputError, match="what"):
+            catalog.workstation_clinic(path)
+    assert not (cache / "clinics").exists() or not list((cache / "clinics").iterdir())
+
+
+def test_a_protocol_is_validated_once(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = catalog.ProtocolCatalog(catalog.protocol_dirs()).get("dextrose-prolotherapy")
+    monkeypatch.setattr(catalog, "parse_protocol", _refusing)
+    again = catalog.ProtocolCatalog(catalog.protocol_dirs()).get("dextrose-prolotherapy")
+    assert again.protocol == first.protocol
+    assert [s.label for s in again.protocol.steps] == [s.label for s in first.protocol.steps]
+
+
+def test_an_unreadable_copy_is_validated_anew(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text(SEOUL_CLINIC, encoding="utf-8")
+    first = catalog.workstation_clinic(path).clinic
+    (kept,) = (cache / "clinics").iterdir()
+    kept.write_bytes(b"not a pickle")
+    assert catalog.workstation_clinic(path).clinic == first
+    assert kept.read_bytes() != b"not a pickle"
+    # A copy of something else under the key (another build's class) is not taken.
+    kept.write_bytes(__import__("pickle").dumps(["a list"]))
+    assert catalog.workstation_clinic(path).clinic == first
+
+
+def test_copies_are_private_to_their_owner(cache: Path, tmp_path: Path) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text(SEOUL_CLINIC, encoding="utf-8")
+    catalog.workstation_clinic(path)
+    (kept,) = (cache / "clinics").iterdir()
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert stat.S_IMODE((cache / "clinics").stat().st_mode) == 0o700
+
+
+def test_the_key_changes_with_what_validation_depends_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = SEOUL_CLINIC.encode()
+    key = parsed_files.cache_key("clinics", data)
+    assert parsed_files.cache_key("clinics", data) == key
+    assert parsed_files.cache_key("protocols", data) != key
+    assert parsed_files.cache_key("clinics", data + b"\n") != key
+    monkeypatch.setattr(parsed_files, "__version__", "0.0.0-other")
+    assert parsed_files.cache_key("clinics", data) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(parsed_files, "_MODELS", ("clinic.py",))
+    assert parsed_files.cache_key("clinics", data) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(parsed_files, "_library_version", lambda *_: b"__version__ = '9'")
+    assert parsed_files.cache_key("clinics", data) != key
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Seoul", "America/New_York", "Europe/Berlin"])
+def test_the_default_clinic_is_what_validation_makes(zone: str) -> None:
+    made = default_clinic(zone)
+    assert made == Clinic(name="Clinic", timezone=zone)
+    assert made.model_dump_json() == Clinic(name="Clinic", timezone=zone).model_dump_json()
+
+
+def test_the_default_clinic_refuses_an_unknown_zone() -> None:
+    with pytest.raises(Exception, match="Nowhere/Atlantis"):
+        default_clinic("Nowhere/Atlantis")
+
+
+def test_a_plan_from_kept_files_builds_no_validator(tmp_path: Path) -> None:
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text(SEOUL_CLINIC, encoding="utf-8")
+    env = {
+        **os.environ,
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "HOME": str(tmp_path),
+        "VISITPLAN_CLINIC": str(clinic),
+    }
+    probe = (
+        "import sys, io, contextlib\n"
+        "from visitplan.cli.main import main\n"
+        "from visitplan.domain.clinic import Clinic\n"
+        "from visitplan.domain.protocol import Protocol\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    status = main(['plan', 'dextrose-prolotherapy', '--start', '2027-03-08', '--json'])\n"
+        "print(status, Clinic.__pydantic_complete__, Protocol.__pydantic_complete__)\n"
+        "print(out.getvalue())\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+        ).stdout.split("\n", 1)
+        for _ in range(2)
+    ]
+    # The first run validates (and builds what that needs); the second finds both files
+    # kept and plans the same course without building a validator.
+    assert runs[0][0] == "0 True True"
+    assert runs[1][0] == "0 False False"
+    assert runs[1][1] == runs[0][1]
+    assert '"visits"' in runs[1][1]

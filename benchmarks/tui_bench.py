@@ -9,7 +9,8 @@ Builds a database of 10,000 patients with a course each (dextrose-prolotherapy:
   the agenda, a character typed in the patient search, next month) and through
   tmux (next day on the agenda, key sent until the terminal shows the new day);
 - the enroll form's preview in process: the last character of the time typed, with
-  a clinician of 2,000 courses chosen, to the new plan on screen.
+  a clinician of 2,000 courses chosen, to the new plan on screen; then the same for
+  the start date's last digit, a day whose week was not read before.
 
     python benchmarks/tui_bench.py [--patients N] [--runs N] [--keep DIR]
 
@@ -133,7 +134,7 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
         paints.append(time.perf_counter())
 
     Screen._compositor_refresh = traced  # type: ignore[method-assign]
-    next_day, search, next_month, preview = [], [], [], []
+    next_day, search, next_month, preview, new_week = [], [], [], [], []
     async with app.run_test(size=(120, 40)) as pilot:
 
         async def until(done: Callable[[], bool]) -> float:
@@ -200,7 +201,9 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
         # The enroll form's preview with a clinician of 2,000 courses (14,000 visits): the
         # last character of the time typed ("10:1" is no time yet), to the plan of that
         # time on screen, the records' dry run of the enrollment included (a second
-        # course, ticked).
+        # course, ticked). The same week's bookings serve each time (the records are
+        # unchanged), as when a person types a time; then the start day, whose week
+        # is read anew each time.
         enroll = EnrollScreen(mrn=f"B{0:06d}", protocol_id="dextrose-prolotherapy")
         await app.push_screen(enroll)
         chosen = enroll.query_one("#clinician", Select)
@@ -221,6 +224,24 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
                 30,
             )
             preview.append(shown - began)
+        # The start date's last digit: each run a weekday of the weeks after (none read
+        # before, nor the day the form opened with), so that no bookings read for an
+        # earlier keystroke can serve.
+        field = enroll.query_one("#start", Input)
+        field.focus()
+        for n in range(runs):
+            day = f"{AGENDA_DAY + dt.timedelta(days=7 * (n // 5) + n % 5 + 6):%Y-%m-%d}"
+            field.value = day[:-1]
+            await pilot.press("end")
+            await wait(lambda d=day[:-1]: enroll._typed()[1] == d)
+            await asyncio.sleep(0.5)
+            began = time.perf_counter()
+            key(day[-1])
+            shown = await asyncio.wait_for(
+                until(lambda d=day: enroll.shown_typed[1:2] == (d,)),
+                30,
+            )
+            new_week.append(shown - began)
         await asyncio.gather(*pending)
     desk.close()
     report(
@@ -230,6 +251,7 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
             "month, next month": next_month,
             f"enroll preview, with its {DEBOUNCE:.1f} s pause for typing": preview,
             "enroll preview, less that pause": [p - DEBOUNCE for p in preview],
+            "enroll preview, another start day": [p - DEBOUNCE for p in new_week],
         }
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import pendulum
@@ -18,7 +18,7 @@ from visitplan.catalog import ProtocolFile
 from visitplan.domain.deviation import deviation
 from visitplan.domain.diary import UTC, FiledBooking, Source
 from visitplan.domain.engine import Booking, ClinicianBookings, Plan, plan
-from visitplan.records.desk_base import DeskBase
+from visitplan.records.desk_base import DeskBase, audit_version
 from visitplan.records.reading import ENROLLMENTS, SNAPSHOTS, VISITS, to_utc
 
 
@@ -59,17 +59,24 @@ class CourseBuilding(DeskBase):
         pinned: Mapping[str, dt.datetime] | None = None,
         exclude_enrollment: int | None = None,
         clinician_id: int | None = None,
+        *,
+        unwritten: bool = False,
     ) -> Plan:
         """The engine's plan against the clinic's other bookings, on the days and hours
         the course's clinician works.
 
         The engine chooses days from the calendar alone, and only times from the
         bookings; so a first plan tells which days' bookings the real one needs.
+        ``unwritten``: nothing in this transaction has changed a visit yet, so the
+        bookings of the same days read at the same data version may serve again (a
+        form's check, as its person types the time, asks for the same week's).
         """
         calendar = self.calendar_for(clinician_id)
         rough = plan(protocol, calendar, start, time, pinned=pinned)
         days = {v.start.date() for v in rough.visits}
-        bookings, theirs = self.booked(c, days, clinician_id, exclude_enrollment=exclude_enrollment)
+        bookings, theirs = self.booked(
+            c, days, clinician_id, exclude_enrollment=exclude_enrollment, reuse=unwritten
+        )
         return plan(
             protocol, calendar, start, time, pinned=pinned, bookings=bookings, clinician=theirs
         )
@@ -93,13 +100,19 @@ class CourseBuilding(DeskBase):
         *,
         exclude_enrollment: int | None = None,
         exclude_visit: int | None = None,
+        reuse: bool = False,
     ) -> tuple[list[Booking], ClinicianBookings | None]:
         """The clinic's bookings on the given local days, and the clinician's among
         them (every course and patient of theirs) with their calendar and capacity.
 
         Read inside the write transaction that stores the plan, under the records'
-        one-writer lock: two workstations cannot both take a clinician's last time."""
-        rows = self._booked_rows(c, days, exclude_enrollment, exclude_visit)
+        one-writer lock: two workstations cannot both take a clinician's last time.
+        ``reuse``: the same read at the same data version may serve (see plan_course).
+        """
+        if reuse:
+            rows = self._booked_rows_again(c, days, exclude_enrollment, exclude_visit)
+        else:
+            rows = self._booked_rows(c, days, exclude_enrollment, exclude_visit)
         bookings = [b for b, _ in rows]
         if clinician_id is None:
             return bookings, None
@@ -133,6 +146,24 @@ class CourseBuilding(DeskBase):
         if clinician_id is None:
             return clinic, None
         return clinic, self.clinician_bookings(clinician_id, theirs)
+
+    def _booked_rows_again(
+        self,
+        c: Connection,
+        days: Collection[dt.date],
+        exclude_enrollment: int | None,
+        exclude_visit: int | None,
+    ) -> Sequence[tuple[Booking, int | None]]:
+        """``_booked_rows``, or what it gave at this data version: every change to a
+        visit writes the audit in its transaction, so an equal last audit id (read in
+        this transaction) means the same rows."""
+        version = audit_version(c)
+        key = (frozenset(days), exclude_enrollment, exclude_visit, self.calendar.zone.key)
+        found: Sequence[tuple[Booking, int | None]] | None = self.bookings_read.get(key, version)
+        if found is None:
+            found = tuple(self._booked_rows(c, days, exclude_enrollment, exclude_visit))
+            self.bookings_read.put(key, version, found)
+        return found
 
     def _booked_rows(
         self,

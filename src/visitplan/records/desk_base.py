@@ -42,6 +42,7 @@ from visitplan.records.reading import (
     to_utc,
     visit_query,
 )
+from visitplan.records.reads_by_version import ReadsByVersion
 
 STALE = "changed by someone else since you opened it"
 WRITE_LOCK = 0x76697369  # PostgreSQL advisory lock key of the records' writers
@@ -75,6 +76,8 @@ class DeskBase:
         self._snapshots = Snapshots()
         self._seen_version: int | None = None
         self._current: dict[str, tuple[str, str] | None] = {}
+        # The bookings a form's check read, by days (see CourseBuilding.plan_course).
+        self.bookings_read: ReadsByVersion[Any] = ReadsByVersion(4)
 
     # -- the clinic -------------------------------------------------------------
 
@@ -228,7 +231,7 @@ class DeskBase:
         given, so a change can never commit below an id a reader has already seen.
         """
         with self._read() as c:
-            version = int(c.execute(select(func.coalesce(func.max(AUDIT.c.id), 0))).scalar_one())
+            version = audit_version(c)
             if version != self._seen_version:
                 # Something changed: perhaps the clinic (a closure added elsewhere).
                 self._seen_version = version
@@ -349,3 +352,8 @@ def _shown(key: str, value: Any, tz: Any) -> Any:
 
 def _first(exc: DBAPIError) -> str:
     return str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+
+
+def audit_version(c: Connection) -> int:
+    """The last audit id: it changes with every change to the records."""
+    return int(c.execute(select(func.coalesce(func.max(AUDIT.c.id), 0))).scalar_one())

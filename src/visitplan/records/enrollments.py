@@ -47,7 +47,7 @@ class EnrollmentRecords(CourseBuilding):
             if mrn is not None:
                 self._patient_row(c, mrn)
             return self.plan_course(
-                c, entry.protocol, start, time, clinician_id=who.id if who else None
+                c, entry.protocol, start, time, clinician_id=who.id if who else None, unwritten=True
             )
 
     def enroll(
@@ -84,7 +84,14 @@ class EnrollmentRecords(CourseBuilding):
                 )
             snapshot_id = self.snapshot_id(c, entry)
             result = self.plan_course(
-                c, entry.protocol, start, time, clinician_id=who.id if who else None
+                c,
+                entry.protocol,
+                start,
+                time,
+                clinician_id=who.id if who else None,
+                # A check changes nothing before planning (the snapshot is no visit),
+                # and is rolled back after; an enrollment kept reads afresh.
+                unwritten=dry_run,
             )
             now = self._stamp()
             enrollment_id = self.insert_course(

@@ -79,6 +79,8 @@ def build_database(
     began = time.perf_counter()
     parsed = parse_clinic(clinic, str(clinic_file))
     with open_desk(url, parsed, ProtocolCatalog(protocol_dirs(env={})), "bench") as desk:
+        # The clinic first, with its [[clinicians]]: then the ones only the rows name.
+        desk.load_clinic(parsed, str(clinic_file))
         add_clinicians(desk, rows)
         report = desk.import_csv(csv_path)
     print(

@@ -14,16 +14,21 @@ that cannot be read is ignored and validated anew.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import os
 import pickle
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from visitplan import __version__
+
+if TYPE_CHECKING:
+    from visitplan.domain.clinic import HolidaySource
 
 T = TypeVar("T")
 
@@ -40,8 +45,8 @@ def cache_key(kind: str, data: bytes) -> str:
     domain = Path(__file__).parent / "domain"
     for name in _MODELS:
         digest.update((domain / name).read_bytes())
-    for library, version_file in (("pydantic", "version.py"), ("holidays", "version.py")):
-        digest.update(_library_version(library, version_file))
+    for library in ("pydantic", "pydantic_core", "holidays"):
+        digest.update(_library_version(library))
     return digest.hexdigest()
 
 
@@ -84,15 +89,34 @@ def write_private(path: Path, data: bytes) -> None:
         pass
 
 
-def _library_version(library: str, version_file: str) -> bytes:
-    """The text of a library's version module, found without importing the library
-    (importing pydantic is most of what the cache saves)."""
+def kept_holidays(source: HolidaySource, year: int) -> Mapping[dt.date, str]:
+    """A year's holidays as the holidays library gives them (``holidays_in``), kept
+    under the same kind of key as a validated file: the library's release is in it."""
+    from visitplan.domain.clinic import holidays_in
+
+    where = f"{source.country}\0{source.subdivision or ''}\0{year}".encode()
+    try:
+        path = cache_dir("holidays") / f"{cache_key('holidays', where)}.json"
+    except OSError:
+        return holidays_in(source, year)
+    try:
+        kept = json.loads(path.read_bytes())
+        return {dt.date.fromisoformat(day): str(name) for day, name in kept.items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass  # none yet, or unreadable: computed below and written anew
+    table = holidays_in(source, year)
+    write_private(path, json.dumps({d.isoformat(): n for d, n in table.items()}).encode())
+    return table
+
+
+def _library_version(library: str) -> bytes:
+    """The installed release of a library, from its ``*.dist-info`` directory's name,
+    found without importing it (importing pydantic or holidays is most of what the
+    cache saves)."""
     spec = find_spec(library)
     if spec is None or not spec.submodule_search_locations:
         return b""
+    found: list[str] = []
     for location in spec.submodule_search_locations:
-        try:
-            return (Path(location) / version_file).read_bytes()
-        except OSError:
-            continue
-    return b""
+        found += sorted(p.name for p in Path(location).parent.glob(f"{library}-*.dist-info"))
+    return "\0".join(found).encode()

@@ -15,7 +15,8 @@ import pytest
 
 from tests.support.clinics import SEOUL_CLINIC
 from visitplan import catalog, parsed_files
-from visitplan.domain.clinic import Clinic, default_clinic
+from visitplan.domain import clinic as clinic_module
+from visitplan.domain.clinic import Clinic, HolidaySource, default_clinic, holidays_in
 from visitplan.errors import InputError
 
 
@@ -147,7 +148,8 @@ def test_a_plan_from_kept_files_builds_no_validator(tmp_path: Path) -> None:
         "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
         "    status = main(['plan', 'dextrose-prolotherapy', '--start', '2027-03-08', '--json'])\n"
-        "print(status, Clinic.__pydantic_complete__, Protocol.__pydantic_complete__)\n"
+        "print(status, Clinic.__pydantic_complete__, Protocol.__pydantic_complete__,\n"
+        "      'holidays' in sys.modules)\n"
         "print(out.getvalue())\n"
     )
     runs = [
@@ -156,9 +158,45 @@ def test_a_plan_from_kept_files_builds_no_validator(tmp_path: Path) -> None:
         ).stdout.split("\n", 1)
         for _ in range(2)
     ]
-    # The first run validates (and builds what that needs); the second finds both files
-    # kept and plans the same course without building a validator.
-    assert runs[0][0] == "0 True True"
-    assert runs[1][0] == "0 False False"
+    # The first run validates (and builds what that needs) and computes Korea's
+    # holidays; the second finds both files and the holidays kept, and plans the same
+    # course without building a validator or importing the holidays library.
+    assert runs[0][0] == "0 True True True"
+    assert runs[1][0] == "0 False False False"
     assert runs[1][1] == runs[0][1]
     assert '"visits"' in runs[1][1]
+
+
+@pytest.mark.parametrize(
+    ("country", "subdivision", "year"), [("KR", None, 2027), ("US", "NY", 2026)]
+)
+def test_holidays_kept_are_the_librarys(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, country: str, subdivision: str | None, year: int
+) -> None:
+    source = HolidaySource(country=country, subdivision=subdivision)
+    computed = holidays_in(source, year)
+    assert len(computed) >= 10
+    assert parsed_files.kept_holidays(source, year) == computed
+    (kept,) = (cache / "holidays").iterdir()
+    monkeypatch.setattr(clinic_module, "holidays_in", _refusing)
+    assert parsed_files.kept_holidays(source, year) == computed
+    kept.write_text("{not json", encoding="utf-8")
+    monkeypatch.undo()
+    assert parsed_files.kept_holidays(source, year) == computed
+    other = HolidaySource(country=country, subdivision=subdivision)
+    assert parsed_files.kept_holidays(other, year + 1) != computed  # a year of its own
+
+
+def test_a_new_holidays_release_computes_them_again(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = HolidaySource(country="KR")
+    parsed_files.kept_holidays(source, 2027)
+    release = parsed_files._library_version
+    monkeypatch.setattr(
+        parsed_files,
+        "_library_version",
+        lambda library: b"holidays-99.0.dist-info" if library == "holidays" else release(library),
+    )
+    parsed_files.kept_holidays(source, 2027)
+    assert len(list((cache / "holidays").iterdir())) == 2

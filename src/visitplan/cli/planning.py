@@ -74,12 +74,13 @@ def _run(args: argparse.Namespace) -> int:
     from visitplan.domain.clinic import ClinicCalendar
     from visitplan.domain.engine import plan
     from visitplan.domain.working import with_clinician
+    from visitplan.parsed_files import kept_holidays
 
     clinic = load_clinic(args.clinic)
     who = clinic.clinician(args.clinician) if args.clinician else None
     entry = ProtocolCatalog(protocol_dirs(args.protocols)).get(args.protocol)
     start = args.start.on(clinic_today(clinic.timezone))
-    calendar = ClinicCalendar(clinic)
+    calendar = ClinicCalendar(clinic, kept_holidays)
     theirs = with_clinician(calendar, who) if who else None
     result = plan(entry.protocol, calendar, start, args.time, clinician=theirs)
     if args.json:

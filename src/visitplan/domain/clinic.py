@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -287,6 +287,21 @@ def default_clinic(timezone: str) -> Clinic:
     return Clinic.model_construct(name="Clinic", timezone=timezone)
 
 
+def holidays_in(source: HolidaySource, year: int) -> dict[dt.date, str]:
+    """The public holidays of ``source``'s country (and subdivision) in ``year``, by
+    their English names."""
+    import holidays
+
+    _import_country_rules(source.country)
+    found = holidays.country_holidays(
+        source.country, subdiv=source.subdivision, years=year, language="en_US"
+    )
+    return {day: str(name) for day, name in found.items()}
+
+
+HolidayTable = Callable[[HolidaySource, int], Mapping[dt.date, str]]
+
+
 @dataclass
 class ClinicCalendar:
     """Answers 'is the clinic open on this date, and if not why' quickly.
@@ -296,6 +311,9 @@ class ClinicCalendar:
     """
 
     clinic: Clinic
+    # Where a year's holidays come from: the holidays library, unless a command passes
+    # a copy kept from an earlier run (importing the library is a third of a `plan`).
+    holidays_of: HolidayTable = field(default=holidays_in, compare=False, repr=False)
     _hours: tuple[Hours | None, ...] = field(init=False)
     _closed: dict[dt.date, str] = field(init=False)
     _years: set[int] = field(init=False, default_factory=set)
@@ -339,13 +357,7 @@ class ClinicCalendar:
                 return
             source = self.clinic.holidays
             if source is not None:
-                import holidays
-
-                _import_country_rules(source.country)
-                found = holidays.country_holidays(
-                    source.country, subdiv=source.subdivision, years=year, language="en_US"
-                )
-                for day, name in found.items():
+                for day, name in self.holidays_of(source, year).items():
                     # An explicit closure's own reason wins over the holiday's name.
-                    self._closed.setdefault(day, str(name))
+                    self._closed.setdefault(day, name)
             self._years.add(year)

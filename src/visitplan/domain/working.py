@@ -65,8 +65,11 @@ def clinician_calendar(
     leave: Mapping[dt.date, str] | None = None,
 ) -> ClinicCalendar:
     """The clinic's calendar narrowed to the clinician's hours and leave."""
-    clinic = calendar.clinic if isinstance(calendar, ClinicCalendar) else calendar
-    return ClinicCalendar(clinician_clinic(clinic, clinician, leave))
+    if isinstance(calendar, ClinicCalendar):
+        return ClinicCalendar(
+            clinician_clinic(calendar.clinic, clinician, leave), calendar.holidays_of
+        )
+    return ClinicCalendar(clinician_clinic(calendar, clinician, leave))
 
 
 def with_clinician(

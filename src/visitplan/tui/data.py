@@ -65,6 +65,15 @@ class EnrollmentCard:
 
 
 @dataclass(frozen=True, slots=True)
+class Enrolled:
+    """A course enrolled (in a dry run, the one that would be) and the plan its visits
+    were stored from: a form shows that plan as its preview."""
+
+    course: int
+    plan: Plan
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryRow:
     """One change, as a sentence in the clinic's words (``at`` in the clinic's zone)."""
 
@@ -157,23 +166,10 @@ class ClinicData(Protocol):
         clinician: str | None,
         *,
         another: bool = False,
-    ) -> int:
+        dry_run: bool = False,
+    ) -> Enrolled:
         """A second running course of the protocol is refused (``NeedsOverride``) unless
-        ``another``."""
-        ...
-
-    def check_enrollment(
-        self,
-        mrn: str,
-        protocol_id: str,
-        start: dt.date,
-        time: dt.time,
-        clinician: str | None,
-        *,
-        another: bool = False,
-    ) -> Plan:
-        """``enroll`` run without writing: refused as it would be, else the plan it
-        would store."""
+        ``another``. ``dry_run``: refused as it would be, else what it would store."""
         ...
 
     def done(

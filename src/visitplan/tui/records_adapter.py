@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from visitplan.domain.engine import Plan
 from visitplan.errors import InputError, NeedsOverride
 from visitplan.records.desk_base import STALE
-from visitplan.tui.data import EnrollmentCard, ExportChoice, HistoryRow, PatientCard
+from visitplan.tui.data import Enrolled, EnrollmentCard, ExportChoice, HistoryRow, PatientCard
 from visitplan.tui.wording import (
     needs_another,
     needs_deviation,
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from visitplan.records.clinic_ops import ClinicReport
     from visitplan.records.operations import Desk
     from visitplan.records.views import (
-        EnrollmentDetail,
         EnrollmentView,
         PatientMatch,
         PatientView,
@@ -216,36 +215,10 @@ class RecordsData:
         clinician: str | None,
         *,
         another: bool = False,
-    ) -> int:
-        return self._enroll(mrn, protocol_id, start, time, clinician, another).enrollment.id
-
-    def check_enrollment(
-        self,
-        mrn: str,
-        protocol_id: str,
-        start: dt.date,
-        time: dt.time,
-        clinician: str | None,
-        *,
-        another: bool = False,
-    ) -> Plan:
-        detail = self._enroll(mrn, protocol_id, start, time, clinician, another, dry_run=True)
-        assert detail.plan is not None  # an enrollment keeps the plan it stored
-        return detail.plan
-
-    def _enroll(
-        self,
-        mrn: str,
-        protocol_id: str,
-        start: dt.date,
-        time: dt.time,
-        clinician: str | None,
-        another: bool,
-        *,
         dry_run: bool = False,
-    ) -> EnrollmentDetail:
+    ) -> Enrolled:
         try:
-            return self.desk.enroll(
+            detail = self.desk.enroll(
                 mrn, protocol_id, start, time, clinician, another=another, dry_run=dry_run
             )
         except NeedsOverride as exc:
@@ -257,6 +230,8 @@ class RecordsData:
             ) from None
         except InputError as exc:
             raise InputError(refusal(exc.message)) from None
+        assert detail.plan is not None  # an enrollment keeps the plan it stored
+        return Enrolled(detail.enrollment.id, detail.plan)
 
     def done(
         self, visit: VisitView, at: dt.datetime | None, *, dry_run: bool = False

@@ -191,9 +191,9 @@ class EnrollScreen(Screen[int | None]):
                 # The check is the enrollment itself, rolled back; the plan it would
                 # have stored is the preview (one planning a keystroke, not two).
                 checked = True
-                plan = data.check_enrollment(
-                    mrn, protocol_id, start, time, clinician, another=another
-                )
+                plan = data.enroll(
+                    mrn, protocol_id, start, time, clinician, another=another, dry_run=True
+                ).plan
         except NeedsOverride as exc:
             problems.append(exc.message)
             second = exc.override == "another"
@@ -255,7 +255,9 @@ class EnrollScreen(Screen[int | None]):
     ) -> None:
         data = clinic_app(self).data
         try:
-            enrollment = data.enroll(mrn, protocol_id, start, time, clinician, another=another)
+            enrollment = data.enroll(
+                mrn, protocol_id, start, time, clinician, another=another
+            ).course
         except InputError as exc:
             deliver(self, self._failed, exc.message)
             return

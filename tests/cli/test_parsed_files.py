@@ -6,6 +6,7 @@ never has pydantic build a validator."""
 from __future__ import annotations
 
 import os
+import pickle
 import stat
 import subprocess
 import sys
@@ -27,15 +28,21 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home / "visitplan"
 
 
+@pytest.fixture
+def clinic_file(tmp_path: Path) -> Path:
+    path = tmp_path / "clinic.toml"
+    path.write_text(SEOUL_CLINIC, encoding="utf-8")
+    return path
+
+
 def _refusing(*_: object) -> Clinic:
     raise AssertionError("validated again")
 
 
 def test_a_clinic_file_is_validated_once(
-    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cache: Path, clinic_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text(SEOUL_CLINIC, encoding="utf-8")
+    path = clinic_file
     first = catalog.workstation_clinic(path).clinic
     assert first is not None
     assert first.timezone == "Asia/Seoul"
@@ -45,11 +52,8 @@ def test_a_clinic_file_is_validated_once(
     assert catalog.workstation_clinic(path).clinic == first
 
 
-def test_an_edited_file_is_validated_again(
-    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text(SEOUL_CLINIC, encoding="utf-8")
+def test_an_edited_file_is_validated_again(cache: Path, clinic_file: Path) -> None:
+    path = clinic_file
     catalog.workstation_clinic(path)
     path.write_text(SEOUL_CLINIC.replace('"Asia/Seoul"', '"Mars/Olympus"'), encoding="utf-8")
     with pytest.raises(InputError, match=r"clinic\.toml.*Mars/Olympus"):
@@ -77,24 +81,20 @@ def test_a_protocol_is_validated_once(cache: Path, monkeypatch: pytest.MonkeyPat
     assert [s.label for s in again.protocol.steps] == [s.label for s in first.protocol.steps]
 
 
-def test_an_unreadable_copy_is_validated_anew(
-    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text(SEOUL_CLINIC, encoding="utf-8")
+def test_an_unreadable_copy_is_validated_anew(cache: Path, clinic_file: Path) -> None:
+    path = clinic_file
     first = catalog.workstation_clinic(path).clinic
     (kept,) = (cache / "clinics").iterdir()
     kept.write_bytes(b"not a pickle")
     assert catalog.workstation_clinic(path).clinic == first
     assert kept.read_bytes() != b"not a pickle"
     # A copy of something else under the key (another build's class) is not taken.
-    kept.write_bytes(__import__("pickle").dumps(["a list"]))
+    kept.write_bytes(pickle.dumps(["a list"]))
     assert catalog.workstation_clinic(path).clinic == first
 
 
-def test_copies_are_private_to_their_owner(cache: Path, tmp_path: Path) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text(SEOUL_CLINIC, encoding="utf-8")
+def test_copies_are_private_to_their_owner(cache: Path, clinic_file: Path) -> None:
+    path = clinic_file
     catalog.workstation_clinic(path)
     (kept,) = (cache / "clinics").iterdir()
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600

@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from textual.widgets import Checkbox, DataTable, Input, Select
+from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from tests.support.tui import TuiClinic, settle
 from visitplan.tui.app import VisitplanApp
+from visitplan.tui.screens.agenda import AgendaScreen
 from visitplan.tui.screens.closure import CloseDayScreen
 from visitplan.tui.screens.forms import Problems
 from visitplan.tui.screens.month import MonthScreen
@@ -155,3 +156,20 @@ async def test_a_closure_the_records_refuse_is_said_and_not_saved(tui_clinic: Tu
         assert isinstance(app.screen, MonthScreen)
     with tui_clinic.desk() as desk:
         assert desk.closures() == []
+
+
+async def test_the_agenda_says_a_day_closed_since_the_app_started(tui_clinic: TuiClinic) -> None:
+    app = tui_clinic.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AgendaScreen)
+        screen.show_day(SNOW)
+        await settle(pilot)
+        assert "closed" not in str(screen.query_one("#agenda-title", Static).content)
+        with tui_clinic.desk() as desk:  # another workstation closes the day
+            desk.add_closure(SNOW, reason="burst pipe")
+        screen.reload()
+        await settle(pilot)
+        title = str(screen.query_one("#agenda-title", Static).content)
+        assert f"{SNOW:%a %Y-%m-%d} · closed: burst pipe" in title

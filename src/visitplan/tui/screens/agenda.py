@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from textual import work
@@ -82,6 +82,9 @@ class AgendaScreen(VisitActions):
         # The (first day, days) whose visits ``rows`` hold; None until the first load.
         self.shown_span: tuple[dt.date, int] | None = None
         self._shown_for: AgendaQuery | None = None
+        # Why the day shown is closed, as the records said at its last read (None: open);
+        # before that read, the calendar the app started with answers.
+        self._closed_on: tuple[dt.date, str | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -132,7 +135,9 @@ class AgendaScreen(VisitActions):
         data = self.vp.data
         rows = list(data.agenda(wanted.first, wanted.days, wanted.clinician, wanted.cancelled))
         empty = not rows and data.patient_count() == 0
-        deliver(self, self._show, wanted, rows, empty)
+        # A closure made since the app started (here or elsewhere) shows in the title.
+        closed = data.closed_days(wanted.first, wanted.first) if wanted.days == 1 else None
+        deliver(self, self._show, wanted, rows, empty, closed)
 
     @work(thread=True, exclusive=True, group="ahead")
     def _read_neighbours(self, wanted: AgendaQuery) -> None:
@@ -149,7 +154,11 @@ class AgendaScreen(VisitActions):
 
     def _paint_title(self, first: dt.date, days: int, count: int | None) -> None:
         if days == 1:
-            why = self.vp.calendar.closed_because(first)
+            known = self._closed_on
+            if known is not None and known[0] == first:
+                why = known[1]
+            else:
+                why = self.vp.calendar.closed_because(first)
             when = day_text(first) + (f" · closed: {why}" if why else "")
         else:
             last = first + dt.timedelta(days=days - 1)
@@ -166,9 +175,17 @@ class AgendaScreen(VisitActions):
             when += " · cancelled shown"
         self.query_one("#agenda-title", Static).update(when)
 
-    def _show(self, wanted: AgendaQuery, read: Sequence[VisitView], empty: bool) -> None:
+    def _show(
+        self,
+        wanted: AgendaQuery,
+        read: Sequence[VisitView],
+        empty: bool,
+        closed: Mapping[dt.date, str] | None = None,
+    ) -> None:
         if wanted != self._wanted():
             return  # the person has moved on to another day (or filter) meanwhile
+        if closed is not None:
+            self._closed_on = (wanted.first, closed.get(wanted.first))
         first, days = self.span()
         keep = self.current_visit()
         self.read = list(read)

@@ -293,3 +293,60 @@ async def test_a_bare_file_name_is_saved_in_the_documents_folder(
         await settle(pilot)
     assert Calendar.from_ical((tmp_path / "Documents" / "ada.ics").read_bytes())
     assert list(started_in.iterdir()) == []
+
+
+async def test_a_withdrawal_made_by_mistake_is_reinstated(tui_clinic: TuiClinic) -> None:
+    app = tui_clinic.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_patient("P-1003")
+        await settle(pilot)
+        await pilot.press("R")  # a running course: nothing to reinstate
+        await settle(pilot)
+        assert isinstance(app.screen, PatientScreen)
+        await pilot.press("W", "y")
+        await settle(pilot)
+        assert table_column(app, "#timeline", 2)[2:] == ["– cancelled"] * 3
+        await pilot.press("W")  # already withdrawn: the way back is named
+        await settle(pilot)
+        assert any("R reinstates it" in str(n.message) for n in app._notifications)
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        said = str(app.screen.query_one(Problems).content)
+        assert said.startswith("✓ y reinstates the course"), said
+        await pilot.press("y")
+        await settle(pilot)
+        statuses = table_column(app, "#timeline", 2)
+        assert statuses[0] == "■ active"
+        assert statuses[1:] == ["✓ completed", "○ scheduled", "○ scheduled", "○ scheduled"]
+    with tui_clinic.desk() as desk:
+        assert desk.enrollments("P-1003")[0].status == "active"
+        assert any(e.action == "reinstated" for e in desk.history("P-1003"))
+
+
+async def test_a_reinstatement_beside_a_running_course_is_refused(tui_clinic: TuiClinic) -> None:
+    with tui_clinic.desk() as desk:
+        course = desk.enrollments("P-1003")[0]
+        desk.withdraw(course.id)
+        desk.enroll("P-1003", course.protocol_id, course.start)
+        before = [(v.id, v.status) for v in desk.visits(mrn="P-1003")]
+    app = tui_clinic.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_patient("P-1003")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PatientScreen)
+        rows = [i for i, line in enumerate(screen.lines) if line[1] is None]
+        withdrawn = next(i for i in rows if screen.lines[i][0].status == "withdrawn")
+        screen.query_one("#timeline", RowList).cursor = withdrawn
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        said = str(app.screen.query_one(Problems).content)
+        assert "already has a running course" in said, said
+        assert said.endswith("withdraw that one first to reinstate this one"), said
+        assert "course 1" not in said  # no record ids at the desk
+        await pilot.press("y")  # refused: the answer changes nothing
+        await settle(pilot)
+    with tui_clinic.desk() as desk:
+        assert [(v.id, v.status) for v in desk.visits(mrn="P-1003")] == before

@@ -198,6 +198,11 @@ class ClinicData(Protocol):
 
     def withdraw(self, enrollment: EnrollmentCard, *, dry_run: bool = False) -> None: ...
 
+    def reinstate(self, enrollment: EnrollmentCard, *, dry_run: bool = False) -> tuple[str, ...]:
+        """Undo a withdrawal; what it could not give back as it was (a visit moved
+        because its time has since been taken)."""
+        ...
+
     def export_ics(self, mrn: str, choice: ExportChoice) -> None:
         """Write the patient's calendar (.ics) as chosen, whole or not at all."""
         ...

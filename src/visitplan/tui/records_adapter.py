@@ -23,8 +23,10 @@ from visitplan.tui.wording import (
     needs_another,
     needs_deviation,
     refusal,
+    running_already,
     stale_patient,
     undo_refusal,
+    with_weekdays,
 )
 
 if TYPE_CHECKING:
@@ -295,6 +297,18 @@ class RecordsData:
             self.desk.withdraw(
                 enrollment.id, expected_revision=enrollment.revision, dry_run=dry_run
             )
+
+    def reinstate(self, enrollment: EnrollmentCard, *, dry_run: bool = False) -> tuple[str, ...]:
+        try:
+            detail = self.desk.reinstate(
+                enrollment.id, expected_revision=enrollment.revision, dry_run=dry_run
+            )
+        except NeedsOverride as exc:
+            # No tick here: a second running course of one protocol starts from Enroll.
+            raise InputError(running_already(exc.message)) from None
+        except InputError as exc:
+            raise InputError(refusal(exc.message)) from None
+        return tuple(with_weekdays(w) for w in detail.warnings)
 
     def export_ics(self, mrn: str, choice: ExportChoice) -> None:
         from visitplan.domain.ical import ExportOptions

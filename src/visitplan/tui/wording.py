@@ -89,6 +89,12 @@ def needs_another(message: str) -> str:
     return f"{said}: tick '{ENROLL_ANOTHER}' to start a second one beside it"
 
 
+def running_already(message: str) -> str:
+    """A withdrawn course not reinstated because the patient runs another of it."""
+    said = refusal(_COURSE_ID.sub(", started", message))
+    return f"{said}: withdraw that one first to reinstate this one"
+
+
 def stale_patient(name: str) -> str:
     """A patient edit over a record someone else saved meanwhile."""
     return (

@@ -47,6 +47,14 @@ class PatientScreen(VisitActions):
         *VISIT_BINDINGS,
         Binding("e", "enroll", "Enroll"),
         Binding("W", "withdraw", "Withdraw", key_display="W"),
+        Binding(
+            "R",
+            "reinstate",
+            "Reinstate",
+            key_display="R",
+            show=False,  # offered where it applies: on a withdrawn course
+            tooltip="Reinstate a withdrawn course: the visits it cancelled are owed again",
+        ),
         Binding("i", "export", "Export .ics"),
         Binding("h", "history", "History"),
         Binding("E", "edit_patient", "Edit patient", key_display="E"),
@@ -168,7 +176,10 @@ class PatientScreen(VisitActions):
             return
         enrollment = line[0]
         if enrollment.status != "active":
-            self.notify(f"That course is already {enrollment.status}", severity="warning")
+            self.notify(
+                f"That course is already {enrollment.status} (R reinstates it)",
+                severity="warning",
+            )
             return
         data = self.vp.data
 
@@ -188,6 +199,32 @@ class PatientScreen(VisitActions):
             "Every visit still open is cancelled."
         )
         self.app.push_screen(ConfirmScreen(question, "Withdraw", check), answered)
+
+    def action_reinstate(self) -> None:
+        line = self._line()
+        if line is None or line[0].status != "withdrawn":
+            self.notify("Only a withdrawn course can be reinstated", severity="warning")
+            return
+        enrollment = line[0]
+        data = self.vp.data
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change(
+                    lambda: data.reinstate(enrollment),
+                    f"Reinstated {enrollment.protocol_title}; its cancelled visits are owed again",
+                )
+
+        def check() -> str:
+            moved = data.reinstate(enrollment, dry_run=True)
+            does = "y reinstates the course; the visits its withdrawal cancelled are owed again"
+            return "; ".join((does, *(f"⚠ {m}" for m in moved)))
+
+        question = (
+            f"Reinstate {self.mrn}'s {enrollment.protocol_title}? Every visit its "
+            "withdrawal cancelled is scheduled again; one already past is overdue."
+        )
+        self.app.push_screen(ConfirmScreen(question, "Reinstate", check), answered)
 
     def action_export(self) -> None:
         from visitplan.tui.screens.forms import ExportScreen

@@ -125,11 +125,16 @@ def empty_tui_clinic(tmp_path: Path, seoul_clinic: Clinic, catalog: ProtocolCata
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let workers finish and their results paint."""
-    for _ in range(3):
+    """Let workers finish and their results paint: a worker's result may start another
+    (a change, then the re-read it asks for), so until a round starts none."""
+    quiet = 0
+    for _ in range(50):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+        await pilot.pause()
+        quiet = quiet + 1 if len(pilot.app.workers) == 0 else 0
+        if quiet >= 2:
+            return
 
 
 @pytest.fixture

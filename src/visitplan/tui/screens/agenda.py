@@ -15,7 +15,7 @@ from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
 from visitplan.records.views import VISIT_STATUSES, VisitView
-from visitplan.tui.screens.base import deliver
+from visitplan.tui.screens.base import deliver, deliver_latest
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
@@ -137,7 +137,7 @@ class AgendaScreen(VisitActions):
         empty = not rows and data.patient_count() == 0
         # A closure made since the app started (here or elsewhere) shows in the title.
         closed = data.closed_days(wanted.first, wanted.first) if wanted.days == 1 else None
-        deliver(self, self._show, wanted, rows, empty, closed)
+        deliver_latest(self, self._show, wanted, rows, empty, closed)
 
     @work(thread=True, exclusive=True, group="ahead")
     def _read_neighbours(self, wanted: AgendaQuery) -> None:

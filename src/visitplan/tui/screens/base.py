@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual import work
 from textual.screen import ModalScreen, Screen
+from textual.worker import get_current_worker
 
 from visitplan.errors import InputError
 
@@ -31,6 +32,19 @@ def deliver(
     app = screen.app
     if app.is_running:
         app.call_from_thread(if_still_there)
+
+
+def deliver_latest(screen: Screen[Any], callback: Callable[..., object], *args: Any) -> None:
+    """``deliver``, from a read that a newer one of its group (an exclusive worker) may
+    have replaced meanwhile: then nothing. A read begun before a change can end after
+    the re-read the change asked for, and must not paint over it."""
+    worker = get_current_worker()
+
+    def unless_replaced() -> None:
+        if not worker.is_cancelled:
+            callback(*args)
+
+    deliver(screen, unless_replaced)
 
 
 def tell(screen: Screen[Any], message: str, **kwargs: Any) -> None:

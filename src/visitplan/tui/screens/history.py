@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Label
 
 from visitplan.tui.data import HistoryRow
-from visitplan.tui.screens.base import Modal, deliver
+from visitplan.tui.screens.base import Modal, deliver_latest
 from visitplan.tui.widgets.row_list import RowList
 from visitplan.tui.wording import moment_text
 
@@ -34,7 +34,7 @@ class HistoryScreen(Modal[None]):
     @work(thread=True, exclusive=True)
     def _load(self) -> None:
         rows = self.vp.data.history(self.mrn)
-        deliver(self, self._show, rows)
+        deliver_latest(self, self._show, rows)
 
     def _show(self, rows: Sequence[HistoryRow]) -> None:
         self.rows = list(reversed(rows))  # the records give oldest first

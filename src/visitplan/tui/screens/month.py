@@ -13,7 +13,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
-from visitplan.tui.screens.base import ClinicScreen, deliver
+from visitplan.tui.screens.base import ClinicScreen, deliver_latest
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import wrap
 from visitplan.tui.wording import day_text
@@ -119,7 +119,7 @@ class MonthScreen(ClinicScreen):
         data = self.vp.data
         counts = data.day_counts(first, last)
         closed, away = data.closed_days(first, last), data.leave(first, last)
-        deliver(self, self._loaded, first, counts, closed, away)
+        deliver_latest(self, self._loaded, first, counts, closed, away)
         # Read the months either side now, so that [ and ] show them at once.
         for step in (1, -1):
             if get_current_worker().is_cancelled:

@@ -11,7 +11,7 @@ from textual.widgets import Header, Static
 from visitplan.records.views import PatientView, VisitView
 from visitplan.tui.data import EnrollmentCard, ExportChoice, PatientCard
 from visitplan.tui.message_words import consent_text, message_line
-from visitplan.tui.screens.base import deliver, tell
+from visitplan.tui.screens.base import deliver, deliver_latest, tell
 from visitplan.tui.screens.forms import ConfirmScreen
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
 from visitplan.tui.widgets.footer import Footer
@@ -88,7 +88,7 @@ class PatientScreen(VisitActions):
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
         card = self.vp.data.patient(self.mrn)
-        deliver(self, self._show, card)
+        deliver_latest(self, self._show, card)
 
     def _show(self, card: PatientCard | None) -> None:
         header = self.query_one("#patient-card", Static)

@@ -12,7 +12,7 @@ from textual.widgets import Header, Input, Static
 
 from visitplan.records.views import PatientMatch
 from visitplan.tui.screens.agenda import EMPTY_DATABASE
-from visitplan.tui.screens.base import ClinicScreen, deliver
+from visitplan.tui.screens.base import ClinicScreen, deliver_latest
 from visitplan.tui.screens.forms import AddPatientScreen, Outcome
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
@@ -78,7 +78,7 @@ class PatientsScreen(ClinicScreen):
         data = self.vp.data
         rows = list(data.search_patients(text, SHOWN))
         empty = not rows and not text and data.patient_count() == 0
-        deliver(self, self._show, text, rows, empty)
+        deliver_latest(self, self._show, text, rows, empty)
 
     def _show(self, text: str, rows: Sequence[PatientMatch], empty: bool) -> None:
         if text != self.query_one(Input).value.strip():

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.widgets import Header, Static
 
 from visitplan.records.views import VisitView
-from visitplan.tui.screens.base import deliver
+from visitplan.tui.screens.base import deliver_latest
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
@@ -98,7 +98,7 @@ class WorklistScreen(VisitActions):
             (moment_text(i.visit.start), patient_text(i.visit), i.visit.label, REASONS[i.reason])
             for i in items
         ]
-        deliver(self, self._show, items, rows, [todo(i) for i in items], len(found))
+        deliver_latest(self, self._show, items, rows, [todo(i) for i in items], len(found))
 
     def _show(
         self,

@@ -54,9 +54,10 @@ def patients(count: int) -> list[dict[str, str]]:
 
 
 def our_export(url: str, clinic_file: Path, out: Path) -> tuple[float, bytes]:
+    from visitplan.atomic_files import write_atomic
     from visitplan.catalog import ProtocolCatalog, load_clinic, protocol_dirs
     from visitplan.domain.ical import ExportOptions
-    from visitplan.exporting import Scope, export_from_desk, write_atomic
+    from visitplan.exporting import Scope, export_from_desk
     from visitplan.records.operations import open_desk
 
     clinic = load_clinic(clinic_file)

@@ -15,9 +15,9 @@ that cannot be read is ignored and validated anew.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
-import os
 import pickle
 import sys
 from collections.abc import Callable, Mapping
@@ -39,7 +39,18 @@ _MODELS = ("clinic.py", "clinicians.py", "hours.py", "protocol.py", "limits.py")
 def cache_key(kind: str, data: bytes) -> str:
     """The hash a validated ``kind`` of file with content ``data`` is kept under."""
     digest = hashlib.sha256()
-    for part in (kind.encode(), __version__.encode(), sys.version.encode(), data):
+    for part in (kind.encode(), data, _build()):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+@functools.cache
+def _build() -> bytes:
+    """What every key shares: this release and Python, the models' source and the
+    libraries' releases (read once a process: a catalog keys every protocol file)."""
+    digest = hashlib.sha256()
+    for part in (__version__.encode(), sys.version.encode()):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     domain = Path(__file__).parent / "domain"
@@ -47,7 +58,7 @@ def cache_key(kind: str, data: bytes) -> str:
         digest.update((domain / name).read_bytes())
     for library in ("pydantic", "pydantic_core", "holidays"):
         digest.update(_library_version(library))
-    return digest.hexdigest()
+    return digest.digest()
 
 
 def cache_dir(kind: str) -> Path:
@@ -76,16 +87,16 @@ def parsed_once(kind: str, text: str, parse: Callable[[], T], expected: type[T])
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` whole or not at all, readable by this user only; a cache that
-    cannot be written is no error (the next run validates again)."""
+    """Write ``data`` whole or not at all, readable by this user only, in a directory
+    only they can open; a cache that cannot be written is no error (the next run
+    validates again)."""
+    from visitplan.atomic_files import write_atomic
+    from visitplan.errors import InputError
+
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        partial.replace(path)
-    except OSError:
+        write_atomic(path, data)
+    except (OSError, InputError):
         pass
 
 

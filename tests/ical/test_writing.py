@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from visitplan.atomic_files import write_atomic
 from visitplan.errors import InputError
-from visitplan.exporting import write_atomic
 
 
 def test_new_file_is_private_and_complete(tmp_path: Path) -> None:

@@ -311,8 +311,9 @@ class RecordsData:
         return tuple(with_weekdays(w) for w in detail.warnings)
 
     def export_ics(self, mrn: str, choice: ExportChoice) -> None:
+        from visitplan.atomic_files import write_atomic
         from visitplan.domain.ical import ExportOptions
-        from visitplan.exporting import Scope, export_from_desk, write_atomic
+        from visitplan.exporting import Scope, export_from_desk
 
         with _in_tui_words():
             self.desk.patient(mrn)  # an unknown MRN says so, rather than an empty calendar

@@ -22,7 +22,7 @@ from visitplan.domain.engine import Plan
 from visitplan.domain.protocol import course_in_words
 from visitplan.errors import InputError, NeedsOverride
 from visitplan.tui.parsing import parse_date, parse_time
-from visitplan.tui.screens.base import clinic_app, deliver
+from visitplan.tui.screens.base import clinic_app, deliver, deliver_latest
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.plan_table import PlanTable
 from visitplan.tui.wording import ENROLL_ANOTHER, day_text
@@ -204,9 +204,7 @@ class EnrollScreen(Screen[int | None]):
             # it would be planned, beside the reason.
             with contextlib.suppress(InputError):  # refused for the reason already said
                 plan = data.preview(mrn, protocol_id, start, time, clinician)
-        if get_current_worker().is_cancelled:
-            return
-        deliver(self, self._show, typed, plan, problems, second)
+        deliver_latest(self, self._show, typed, plan, problems, second)
 
     def _show(
         self, typed: tuple[str, ...], plan: Plan | None, problems: list[str], second: bool

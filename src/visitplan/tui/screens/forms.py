@@ -23,7 +23,7 @@ from visitplan.errors import InputError
 from visitplan.records.views import VisitChange, VisitView
 from visitplan.tui.data import ExportChoice
 from visitplan.tui.parsing import parse_date, parse_time
-from visitplan.tui.screens.base import Modal, deliver
+from visitplan.tui.screens.base import ClinicScreen, Modal, deliver
 from visitplan.tui.wording import (
     day_text,
     moment_text,
@@ -208,6 +208,24 @@ class ConfirmScreen(Modal[bool]):
         if yes and self.refused:
             return  # the reason is on screen
         self.dismiss(yes)
+
+
+def confirm_change(
+    screen: ClinicScreen,
+    question: str,
+    yes: str,
+    check: Callable[[], str],
+    job: Callable[[], object],
+    done: str,
+) -> None:
+    """Ask ``question`` (the answer's button says ``yes``) under what ``check``, the
+    change run as a dry run, says it does; on yes, ``screen`` makes the change (``job``)."""
+
+    def answered(agreed: bool | None) -> None:
+        if agreed:
+            screen.change(job, done)
+
+    screen.app.push_screen(ConfirmScreen(question, yes, check), answered)
 
 
 class GoToDateScreen(Modal[dt.date]):

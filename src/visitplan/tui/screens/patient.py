@@ -12,7 +12,7 @@ from visitplan.records.views import PatientView, VisitView
 from visitplan.tui.data import EnrollmentCard, ExportChoice, PatientCard
 from visitplan.tui.message_words import consent_text, message_line
 from visitplan.tui.screens.base import deliver, deliver_latest, tell
-from visitplan.tui.screens.forms import ConfirmScreen
+from visitplan.tui.screens.forms import confirm_change
 from visitplan.tui.screens.visit_actions import VISIT_BINDINGS, VisitActions
 from visitplan.tui.widgets.footer import Footer
 from visitplan.tui.widgets.row_list import RowList
@@ -183,22 +183,19 @@ class PatientScreen(VisitActions):
             return
         data = self.vp.data
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.change(
-                    lambda: data.withdraw(enrollment),
-                    f"Withdrawn from {enrollment.protocol_title}; open visits cancelled",
-                )
-
         def check() -> str:
             data.withdraw(enrollment, dry_run=True)
             return "y withdraws the course; its visits stay on record, and calendars are told"
 
-        question = (
+        confirm_change(
+            self,
             f"Withdraw {self.mrn} from {enrollment.protocol_title}? "
-            "Every visit still open is cancelled."
+            "Every visit still open is cancelled.",
+            "Withdraw",
+            check,
+            lambda: data.withdraw(enrollment),
+            f"Withdrawn from {enrollment.protocol_title}; open visits cancelled",
         )
-        self.app.push_screen(ConfirmScreen(question, "Withdraw", check), answered)
 
     def action_reinstate(self) -> None:
         line = self._line()
@@ -208,23 +205,20 @@ class PatientScreen(VisitActions):
         enrollment = line[0]
         data = self.vp.data
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.change(
-                    lambda: data.reinstate(enrollment),
-                    f"Reinstated {enrollment.protocol_title}; its cancelled visits are owed again",
-                )
-
         def check() -> str:
             moved = data.reinstate(enrollment, dry_run=True)
             does = "y reinstates the course; the visits its withdrawal cancelled are owed again"
             return "; ".join((does, *(f"⚠ {m}" for m in moved)))
 
-        question = (
+        confirm_change(
+            self,
             f"Reinstate {self.mrn}'s {enrollment.protocol_title}? Every visit its "
-            "withdrawal cancelled is scheduled again; one already past is overdue."
+            "withdrawal cancelled is scheduled again; one already past is overdue.",
+            "Reinstate",
+            check,
+            lambda: data.reinstate(enrollment),
+            f"Reinstated {enrollment.protocol_title}; its cancelled visits are owed again",
         )
-        self.app.push_screen(ConfirmScreen(question, "Reinstate", check), answered)
 
     def action_export(self) -> None:
         from visitplan.tui.screens.forms import ExportScreen

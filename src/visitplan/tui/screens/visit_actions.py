@@ -78,47 +78,46 @@ class VisitActions(ClinicScreen):
             self.app.push_screen(MoveScreen(visit), self._after_form)
 
     def action_no_show(self) -> None:
-        from visitplan.tui.screens.forms import ConfirmScreen
+        from visitplan.tui.screens.forms import confirm_change
 
         visit = self._open_visit("mark as a no-show")
         if visit is None:
             return
         data = self.vp.data
-        name = visit_name(visit)
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.change(
-                    lambda: data.missed(visit),
-                    f"No-show recorded: {name}; move (v) books it again",
-                )
 
         def check() -> str:
             data.missed(visit, dry_run=True)
             return "y records the no-show; the visit stays owed (move books it again)"
 
-        question = f"{visit.patient_name} ({visit.mrn}) did not come to {visit.label}?"
-        self.app.push_screen(ConfirmScreen(question, "No-show", check), answered)
+        confirm_change(
+            self,
+            f"{visit.patient_name} ({visit.mrn}) did not come to {visit.label}?",
+            "No-show",
+            check,
+            lambda: data.missed(visit),
+            f"No-show recorded: {visit_name(visit)}; move (v) books it again",
+        )
 
     def action_cancel_visit(self) -> None:
-        from visitplan.tui.screens.forms import ConfirmScreen
+        from visitplan.tui.screens.forms import confirm_change
 
         visit = self._open_visit("cancel")
         if visit is None:
             return
         data = self.vp.data
-        name = visit_name(visit)
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.change(lambda: data.cancel(visit), f"Cancelled: {name}")
 
         def check() -> str:
             data.cancel(visit, dry_run=True)
             return "y cancels it; it stays on record, and calendars are told"
 
-        question = f"Cancel {visit.label} for {visit.patient_name} ({visit.mrn})?"
-        self.app.push_screen(ConfirmScreen(question, "Cancel the visit", check), answered)
+        confirm_change(
+            self,
+            f"Cancel {visit.label} for {visit.patient_name} ({visit.mrn})?",
+            "Cancel the visit",
+            check,
+            lambda: data.cancel(visit),
+            f"Cancelled: {visit_name(visit)}",
+        )
 
     def action_undo(self) -> None:
         visit = self._open_visit("undo")

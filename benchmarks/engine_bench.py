@@ -24,10 +24,12 @@ from pathlib import Path
 
 from visitplan.catalog import ProtocolCatalog, protocol_dirs
 from visitplan.domain.clinic import WEEKDAYS, Clinic, ClinicCalendar
+from visitplan.domain.clinic_file import validate_clinic
 from visitplan.domain.clinicians import ClinicianSpec
 from visitplan.domain.engine import Booking, ClinicianBookings, plan
 from visitplan.domain.free_times import free_times
 from visitplan.domain.protocol import Protocol
+from visitplan.domain.protocol_file import validate_protocol
 from visitplan.domain.working import clinician_calendar
 
 ZONES = ["Asia/Seoul", "America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"]
@@ -38,13 +40,14 @@ def random_clinic(rng: random.Random) -> Clinic:
     open_days = rng.sample(WEEKDAYS, rng.randint(3, 7))
     country = rng.choice(COUNTRIES)
     start = dt.date(2026, 1, 1)
-    return Clinic.model_validate(
+    return validate_clinic(
         {
             "timezone": rng.choice(ZONES),
             "hours": {d: "08:00-18:00" for d in open_days},
             "holidays": {"country": country} if country else None,
             "closures": [str(start + dt.timedelta(days=rng.randint(0, 1500))) for _ in range(10)],
-        }
+        },
+        "clinic.toml",
     )
 
 
@@ -62,14 +65,15 @@ def big_protocol(definitions: int, count: int, *, chained: bool) -> Protocol:
         }
         for index in range(definitions)
     ]
-    return Protocol.model_validate({"title": "Big", "version": "1", "visits": visits})
+    return validate_protocol({"title": "Big", "version": "1", "visits": visits}, "big.toml")
 
 
 def time_big() -> None:
     """One 20,000-visit plan per shape (best of 3), the first including unrolling."""
     calendar = ClinicCalendar(
-        Clinic.model_validate(
-            {"timezone": "Asia/Seoul", "holidays": {"country": "KR"}, "capacity": 16}
+        validate_clinic(
+            {"timezone": "Asia/Seoul", "holidays": {"country": "KR"}, "capacity": 16},
+            "clinic.toml",
         )
     )
     start, at = dt.date(2026, 12, 3), dt.time(10, 0)
@@ -110,13 +114,14 @@ def time_free_times() -> None:
     day), as a keystroke in the move form would ask: the bookings of the 60 days
     around the visit as a list, and as a function of the day."""
     calendar = ClinicCalendar(
-        Clinic.model_validate(
+        validate_clinic(
             {
                 "timezone": "Asia/Seoul",
                 "holidays": {"country": "KR"},
                 "capacity": 16,
                 "hours": {d: "08:00-18:00" for d in WEEKDAYS[:5]},
-            }
+            },
+            "clinic.toml",
         )
     )
     zone, first = calendar.zone, dt.date(2027, 3, 1)
@@ -161,13 +166,14 @@ def time_clinicians(seed: Protocol, courses: int = 10_000) -> None:
     bookings by day), with and without one of 12 clinicians whose own visits count
     against their capacity (1): planning must stay as fast for the last thousand
     courses as for the first."""
-    clinic = Clinic.model_validate(
+    clinic = validate_clinic(
         {
             "timezone": "Asia/Seoul",
             "holidays": {"country": "KR"},
             "capacity": 16,
             "hours": {d: "09:00-18:00" for d in WEEKDAYS[:5]},
-        }
+        },
+        "clinic.toml",
     )
     calendar = ClinicCalendar(clinic)
     hours = ("mon-fri=09:00-18:00", "mon-fri=08:00-14:00", "mon-fri=12:00-18:00")

@@ -33,7 +33,16 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 # The modules whose classes and validators decide what a file validates to.
-_MODELS = ("clinic.py", "clinicians.py", "hours.py", "protocol.py", "limits.py")
+_MODELS = (
+    "clinic.py",
+    "clinic_file.py",
+    "clinicians.py",
+    "file_models.py",
+    "hours.py",
+    "limits.py",
+    "protocol.py",
+    "protocol_file.py",
+)
 
 
 def cache_key(kind: str, data: bytes) -> str:

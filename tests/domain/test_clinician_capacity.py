@@ -3,6 +3,7 @@ the visit's clinician works then and is free, over generated clinicians and cour
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 
@@ -11,11 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.domain.test_engine_properties import protocols
-from visitplan.domain.clinic import WEEKDAYS, Clinic, ClinicCalendar, parse_clinic
+from visitplan.domain.clinic import WEEKDAYS, Clinic, ClinicCalendar, clinic_json, parse_clinic
+from visitplan.domain.clinic_file import stored_clinic, validate_clinic
 from visitplan.domain.clinicians import ClinicianSpec
 from visitplan.domain.engine import Booking, PlannedVisit, plan
 from visitplan.domain.free_times import free_times
 from visitplan.domain.protocol import Protocol
+from visitplan.domain.protocol_file import validate_protocol
 from visitplan.domain.working import clinician_calendar, with_clinician
 from visitplan.errors import InputError
 
@@ -44,14 +47,15 @@ def clinicians(draw: st.DrawFn, open_days: list[str], index: int) -> ClinicianSp
 def settings_drawn(draw: st.DrawFn) -> tuple[Clinic, list[ClinicianSpec]]:
     open_days = draw(st.lists(st.sampled_from(WEEKDAYS), min_size=2, unique=True))
     people = [draw(clinicians(open_days, i)) for i in range(draw(st.integers(1, 3)))]
-    clinic = Clinic.model_validate(
+    clinic = validate_clinic(
         {
             "timezone": draw(st.sampled_from(ZONES)),
             "hours": dict.fromkeys(open_days, "08:00-18:00"),
             "capacity": draw(st.integers(1, 4)),
             "slot_minutes": draw(st.sampled_from([5, 15, 30])),
-            "clinicians": [p.model_dump() for p in people],
-        }
+            "clinicians": [dataclasses.asdict(p) for p in people],
+        },
+        "clinic.toml",
     )
     return clinic, people
 
@@ -197,7 +201,7 @@ def test_free_times_are_free_for_the_clinician(
         )
 
 
-SESSION = Protocol.model_validate(
+SESSION = validate_protocol(
     {
         "title": "One session",
         "version": "1",
@@ -210,7 +214,8 @@ SESSION = Protocol.model_validate(
                 "anchor": "start",
             }
         ],
-    }
+    },
+    "session.toml",
 )
 ROOMY = """\
 timezone = "Asia/Seoul"
@@ -340,7 +345,7 @@ def test_an_unknown_clinician_is_one_line_naming_those_known() -> None:
 
 def test_clinicians_round_trip_through_the_stored_settings() -> None:
     clinic = parse_clinic(ROOMY, "clinic.toml")
-    again = Clinic.model_validate_json(clinic.model_dump_json())
+    again = stored_clinic(clinic_json(clinic))
     assert again == clinic
     assert [c.name for c in again.clinicians] == ["Dr Kim", "Dr Lee"]
     assert again.clinicians[1].capacity == 2

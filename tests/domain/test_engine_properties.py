@@ -9,8 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from visitplan.domain.clinic import WEEKDAYS, Clinic, ClinicCalendar
+from visitplan.domain.clinic_file import validate_clinic
 from visitplan.domain.engine import Booking, PlannedVisit, plan
 from visitplan.domain.protocol import Protocol, Step
+from visitplan.domain.protocol_file import validate_protocol
 
 ZONES = [
     "UTC",
@@ -60,7 +62,9 @@ def protocols(draw: st.DrawFn) -> Protocol:
                 "measured_from": draw(st.sampled_from(["previous", "first"])),
             }
         visits.append(visit)
-    return Protocol.model_validate({"title": "Generated", "version": "1", "visits": visits})
+    return validate_protocol(
+        {"title": "Generated", "version": "1", "visits": visits}, "generated.toml"
+    )
 
 
 @st.composite
@@ -76,7 +80,7 @@ def clinics(draw: st.DrawFn) -> Clinic:
     }
     if country:
         data["holidays"] = {"country": country[0], "subdivision": country[1]}
-    return Clinic.model_validate(data)
+    return validate_clinic(data, "clinic.toml")
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,7 +13,8 @@ from visitplan.catalog import ProtocolCatalog, protocol_dirs, read_protocol_file
 from visitplan.domain.clinic import ClinicCalendar, parse_clinic
 from visitplan.domain.engine import plan
 from visitplan.domain.limits import LAST_DAY, MAX_FILE_BYTES, plan_at_the_extremes
-from visitplan.domain.protocol import course_in_words, parse_protocol, schema_text, steps
+from visitplan.domain.protocol import course_in_words, parse_protocol, steps
+from visitplan.domain.protocol_file import schema_text
 from visitplan.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]

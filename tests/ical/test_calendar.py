@@ -126,7 +126,7 @@ def test_alarms_only_for_patients_and_only_when_wanted() -> None:
 
 
 def test_reminders_come_from_the_clinic_file() -> None:
-    clinic = CLINIC.model_copy(update={"reminders": Reminders(minutes_before=(30,))})
+    clinic = dataclasses.replace(CLINIC, reminders=Reminders(minutes_before=(30,)))
     cal = build_calendar(course()[:1], clinic, ExportOptions(audience="patient"))
     assert [a.decoded("TRIGGER") for a in cal.walk("VALARM")] == [-dt.timedelta(minutes=30)]
 
@@ -151,7 +151,7 @@ def test_no_procedure_in_summary_unless_the_clinic_allows_it() -> None:
     for event in parsed(export(course(), privacy="full")).walk("VEVENT"):
         assert "Injection" not in str(event["SUMMARY"])
         assert "Injection" in str(event["DESCRIPTION"])
-    allowed = CLINIC.model_copy(update={"procedure_in_summary": True})
+    allowed = dataclasses.replace(CLINIC, procedure_in_summary=True)
     cal = build_calendar(course(), allowed, ExportOptions())
     assert all("Injection" in str(e["SUMMARY"]) for e in cal.walk("VEVENT"))
 

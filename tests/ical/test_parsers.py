@@ -70,7 +70,7 @@ AWKWARD_TEXT = st.lists(
 def test_awkward_names_and_notes_give_a_file_every_parser_accepts(
     name: str, notes: str, label: str, mrn: str, clinic_name: str, address: str
 ) -> None:
-    clinic = CLINIC.model_copy(update={"name": clinic_name, "address": address})
+    clinic = dataclasses.replace(CLINIC, name=clinic_name, address=address)
     visits = [
         dataclasses.replace(
             v, patient=Patient(mrn, name), notes=notes, patient_notes=notes, label=label

@@ -211,6 +211,6 @@ def test_no_subject_holds_more_than_the_kind_the_clinic_and_the_time(
 
 
 def test_the_label_shows_in_subjects_only_where_the_clinic_allows_it() -> None:
-    allowed = CLINIC.model_copy(update={"procedure_in_summary": True})
+    allowed = dataclasses.replace(CLINIC, procedure_in_summary=True)
     subject = invitation(VISIT, allowed, "REQUEST", envelope(VISIT, "request"))["Subject"]
     assert subject == "Appointment: Session 1 of 6 at Example Clinic, Mon 7 Dec 2026, 08:00"

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from visitplan.catalog import ProtocolCatalog, protocol_dirs
-from visitplan.domain.clinic import Clinic, ClinicCalendar
+from visitplan.domain.clinic import ClinicCalendar
+from visitplan.domain.clinic_file import validate_clinic
 from visitplan.domain.clinicians import ClinicianSpec
 from visitplan.domain.diary import Source
 from visitplan.domain.engine import Booking, ClinicianBookings, plan
@@ -61,12 +62,13 @@ def test_the_ledger_plans_as_the_engine_does_with_every_booking(
     hours: list[str | None],
     stored: list[tuple[dt.date, dt.time, int | None]],
 ) -> None:
-    clinic = Clinic.model_validate(
+    clinic = validate_clinic(
         {
             "timezone": "Asia/Seoul",
             "capacity": capacity,
             "hours": dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "08:00-18:00"),
-        }
+        },
+        "clinic.toml",
     )
     calendar = ClinicCalendar(clinic)
     specs = {

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -144,7 +145,7 @@ def test_import_books_as_enrolling_row_by_row_would(
     tmp_path: Path, seoul_clinic: Clinic, catalog: ProtocolCatalog
 ) -> None:
     """The import keeps its own ledger of bookings; it must give the engine's answer."""
-    clinic = seoul_clinic.model_copy(update={"capacity": 2})
+    clinic = replace(seoul_clinic, capacity=2)
     rows = [
         (f"P{n:02d}", f"2026-04-{6 + n % 3:02d}", f"{9 + n % 4:02d}:{(n * 15) % 60:02d}")
         for n in range(40)

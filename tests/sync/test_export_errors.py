@@ -1,7 +1,7 @@
 """A clinic value no calendar can carry (CR/LF in `email` or `uid_domain`, issue 11).
 
 The clinic file's own validation is the first line of defence; these tests build
-the clinic past it (``model_copy`` does not validate) to show that the export,
+the clinic past it (``dataclasses.replace`` does not validate) to show that the export,
 the feed server and publishing still answer with one clear line and no 500.
 """
 
@@ -31,7 +31,7 @@ BAD = {"email": "desk@clinic.example\r\nX-INJECTED:1", "uid_domain": "clinic.exa
 def _plan_with(desk: Desk, **values: str) -> None:
     """The desk's clinic with ``values`` set past validation (as only a bug could)."""
     state = desk.state
-    desk._apply(replace(state, settings=state.settings.model_copy(update=values)))
+    desk._apply(replace(state, settings=replace(state.settings, **values)))
 
 
 @pytest.mark.parametrize("field", sorted(BAD))

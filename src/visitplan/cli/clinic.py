@@ -131,10 +131,11 @@ def run_show(args: argparse.Namespace) -> int:
 
     from visitplan.cli import json_out
     from visitplan.cli.common import desk_from_args, dump
+    from visitplan.domain.clinic import clinic_json
 
     with desk_from_args(args) as desk:
         state = desk.state
-        settings = json.loads(state.settings.model_dump_json())
+        settings = json.loads(clinic_json(state.settings))
         zone = desk.calendar.tz
     if args.json:
         dump(json_out.clinic(state.version, state.loaded_at, state.loaded_by, settings, zone))

@@ -133,7 +133,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    from visitplan.domain.protocol import schema_text
+    from visitplan.domain.protocol_file import schema_text
 
     print(schema_text(), end="")
     return 0

@@ -164,14 +164,14 @@ def _validated(path: Path, data: bytes) -> dict[str, Any] | None:
     except (OSError, ValueError):
         pass
     from visitplan.catalog import read_text_file
-    from visitplan.domain.clinic import parse_clinic
+    from visitplan.domain.clinic import clinic_json, parse_clinic
     from visitplan.errors import InputError
 
     try:
         clinic = parse_clinic(read_text_file(path, "the clinic file"), str(path))
     except InputError:
         return None  # the Desk's path says what is wrong with it
-    text = clinic.model_dump_json()
+    text = clinic_json(clinic)
     write_private(cache, text.encode("utf-8"))
     checked: dict[str, Any] = json.loads(text)
     return checked

@@ -3,60 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from dataclasses import asdict, dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pendulum
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from visitplan.domain import limits
 from visitplan.domain.clinicians import ClinicianSpec, name_key
 from visitplan.domain.hours import WEEKDAYS, Hours, Weekday
-from visitplan.domain.protocol import Line, LongLine, describe_validation, load_toml
+from visitplan.domain.protocol import load_toml
 from visitplan.errors import InputError
 
 _DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 # A host name (RFC 1123 labels; an internationalised one in its xn-- form).
 DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
-# An address as calendar programs accept it in ORGANIZER: a dot-atom local part.
-_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HolidaySource:
+    """Whose public holidays close the clinic: a country code and perhaps a subdivision."""
+
+    country: str
+    subdivision: str | None = None
 
 
-class HolidaySource(_Strict):
-    country: Annotated[str, Field(min_length=2, max_length=3)]
-    subdivision: Annotated[Line, Field(max_length=10)] | None = None
-
-    @model_validator(mode="after")
-    def _known(self) -> HolidaySource:
-        from holidays.registry import EntityLoader
-
-        # The registry knows the codes without loading every country's rules (which
-        # costs more than a whole `visitplan agenda`); a subdivision needs the rules.
-        if self.country not in set(EntityLoader.get_country_codes()):
-            raise ValueError(f"unknown country code {self.country!r}")
-        if self.subdivision is not None:
-            import holidays
-
-            _import_country_rules(self.country)
-            try:
-                holidays.country_holidays(self.country, subdiv=self.subdivision, years=2026)
-            except Exception as exc:
-                raise ValueError(
-                    f"{self.country!r} has no subdivision {self.subdivision!r} ({exc})"
-                ) from None
-        return self
-
-
-def _import_country_rules(country: str) -> None:
+def import_country_rules(country: str) -> None:
     """Import the one module of ``holidays.countries`` that defines ``country``.
 
     holidays finds a country's rules lazily, by importing its module; but importing any
@@ -94,31 +70,19 @@ def _import_country_rules(country: str) -> None:
             del sys.modules[package]
 
 
-class Closure(_Strict):
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Closure:
     date: dt.date
-    reason: Line = "clinic closed"
-
-    @field_validator("date")
-    @classmethod
-    def _served(cls, day: dt.date) -> dt.date:
-        problem = limits.outside(day)
-        if problem:
-            raise ValueError(problem)
-        return day
+    reason: str = "clinic closed"
 
 
-class Reminders(_Strict):
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reminders:
     """Alarms on patients' calendar entries, in minutes before the visit."""
 
-    minutes_before: Annotated[
-        tuple[Annotated[int, Field(gt=0, le=limits.MAX_REMINDER_MINUTES)], ...],
-        Field(max_length=limits.MAX_REMINDERS),
-    ] = (24 * 60, 120)
+    minutes_before: tuple[int, ...] = (24 * 60, 120)
     # E-mail reminders to consenting patients (``visitplan notify``): one is enough.
-    email_minutes_before: Annotated[
-        tuple[Annotated[int, Field(gt=0, le=limits.MAX_REMINDER_MINUTES)], ...],
-        Field(max_length=limits.MAX_REMINDERS),
-    ] = (24 * 60,)
+    email_minutes_before: tuple[int, ...] = (24 * 60,)
 
 
 def domain_problem(name: str) -> str | None:
@@ -129,104 +93,30 @@ def domain_problem(name: str) -> str | None:
     return None
 
 
-class Clinic(_Strict):
-    name: Annotated[Line, Field(min_length=1)] = "Clinic"
-    timezone: Annotated[str, Field(max_length=64)] = "UTC"
-    address: LongLine = ""
-    email: str = Field(
-        default="", max_length=254, description="the ORGANIZER of exported calendars"
-    )
-    phone: Line = Field(default="", description="how patients reach the clinic (in e-mails)")
-    bring: LongLine = Field(default="", description="what patients bring to a visit (in e-mails)")
-    uid_domain: str = Field(
-        default="visitplan.invalid",
-        max_length=253,
-        description="the part after '@' in calendar UIDs; set it to a domain the clinic owns",
-    )
+def _weekdays_nine_to_five() -> dict[Weekday, str]:
+    return {d: "09:00-17:00" for d in WEEKDAYS[:5]}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Clinic:
+    """The clinic file, checked (``clinic_file``): where it is, when it is open, how
+    many patients it sees at once, how it closes, and its clinicians."""
+
+    name: str = "Clinic"
+    timezone: str = "UTC"
+    address: str = ""
+    email: str = ""  # the ORGANIZER of exported calendars
+    phone: str = ""  # how patients reach the clinic (in e-mails)
+    bring: str = ""  # what patients bring to a visit (in e-mails)
+    uid_domain: str = "visitplan.invalid"  # the part after '@' in calendar UIDs
     holidays: HolidaySource | None = None
-    closures: Annotated[tuple[Closure, ...], Field(max_length=limits.MAX_CLOSURES)] = ()
-    hours: Mapping[Weekday, str] = Field(
-        default_factory=lambda: {d: "09:00-17:00" for d in WEEKDAYS[:5]}
-    )
-    capacity: Annotated[int, Field(ge=1, le=1000)] = 1
-    slot_minutes: Annotated[int, Field(ge=1, le=240)] = Field(
-        default=15, description="step used when looking for a free start time"
-    )
-    reminders: Reminders = Reminders.model_construct()
-    procedure_in_summary: bool = Field(
-        default=False, description="allow the visit label in staff calendar summaries"
-    )
-    clinicians: Annotated[tuple[ClinicianSpec, ...], Field(max_length=limits.MAX_CLINICIANS)] = (
-        Field(default=(), description="the clinic's clinicians ([[clinicians]]), added on load")
-    )
-
-    @field_validator("email")
-    @classmethod
-    def _address(cls, email: str) -> str:
-        if not email:
-            return email
-        local, at, domain = email.rpartition("@")
-        if not at or not _LOCAL_PART.fullmatch(local) or len(local) > 64 or domain_problem(domain):
-            shown = email if len(email) <= 60 else email[:60] + "..."
-            raise ValueError(f"{shown!r} is not an e-mail address like 'desk@clinic.example'")
-        return email
-
-    @field_validator("uid_domain")
-    @classmethod
-    def _domain(cls, name: str) -> str:
-        problem = domain_problem(name)
-        if problem:
-            raise ValueError(problem)
-        return name
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            pendulum.timezone(name)
-        except Exception:
-            raise ValueError(
-                f"unknown time zone {name!r} (use an IANA name like 'Asia/Seoul')"
-            ) from None
-        return name
-
-    @field_validator("closures", mode="before")
-    @classmethod
-    def _plain_dates(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return [{"date": item} if not isinstance(item, dict) else item for item in value]
-        return value
-
-    @field_validator("hours")
-    @classmethod
-    def _valid_hours(cls, hours: Mapping[Weekday, str]) -> Mapping[Weekday, str]:
-        if not hours:
-            raise ValueError(
-                'the clinic is never open: list at least one day, like mon = "09:00-17:00"'
-            )
-        for day, text in hours.items():
-            try:
-                Hours.parse(text)
-            except ValueError as exc:
-                raise ValueError(f"{day}: {exc}") from None
-        return hours
-
-    @model_validator(mode="after")
-    def _clinicians_work_here(self) -> Clinic:
-        seen: set[str] = set()
-        for spec in self.clinicians:
-            if spec.key in seen:
-                raise ValueError(f"clinicians: {spec.name!r} is listed twice")
-            seen.add(spec.key)
-            own = spec.working_hours()
-            if own is not None and not any(
-                overlap(Hours.parse(text), own.get(day)) for day, text in self.hours.items()
-            ):
-                raise ValueError(
-                    f"clinicians: {spec.name} never works while the clinic is open "
-                    f"(their hours {spec.hours!r} against the clinic's)"
-                )
-        return self
+    closures: tuple[Closure, ...] = ()
+    hours: Mapping[Weekday, str] = field(default_factory=_weekdays_nine_to_five)
+    capacity: int = 1
+    slot_minutes: int = 15  # step used when looking for a free start time
+    reminders: Reminders = Reminders()
+    procedure_in_summary: bool = False  # the visit label in staff calendar summaries
+    clinicians: tuple[ClinicianSpec, ...] = ()
 
     def clinician(self, name: str) -> ClinicianSpec:
         """The clinician of that name in the clinic file (case and spacing aside)."""
@@ -249,12 +139,41 @@ def overlap(opening: Hours, theirs: Hours | None) -> Hours | None:
     return Hours(opens, closes) if opens < closes else None
 
 
+def check_clinicians(clinic: Clinic) -> None:
+    """Refuse, with ValueError, a clinician listed twice or one who never works while
+    the clinic is open."""
+    seen: set[str] = set()
+    for spec in clinic.clinicians:
+        if spec.key in seen:
+            raise ValueError(f"clinicians: {spec.name!r} is listed twice")
+        seen.add(spec.key)
+        own = spec.working_hours()
+        if own is not None and not any(
+            overlap(Hours.parse(text), own.get(day)) for day, text in clinic.hours.items()
+        ):
+            raise ValueError(
+                f"clinicians: {spec.name} never works while the clinic is open "
+                f"(their hours {spec.hours!r} against the clinic's)"
+            )
+
+
 def parse_clinic(text: str, source: str) -> Clinic:
-    data = load_toml(text, source)
-    try:
-        return Clinic.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(f"{source}: {describe_validation(exc)}") from None
+    """Validate clinic text; any problem becomes one InputError line naming ``source``."""
+    from visitplan.domain.clinic_file import validate_clinic
+
+    return validate_clinic(load_toml(text, source), source)
+
+
+def clinic_json(clinic: Clinic) -> str:
+    """The clinic's settings as the records store them: compact JSON, fields in file
+    order, dates as ISO dates (the same text pydantic writes for the file model)."""
+    return json.dumps(asdict(clinic), separators=(",", ":"), ensure_ascii=False, default=_iso_date)
+
+
+def _iso_date(item: Any) -> str:
+    if isinstance(item, dt.date):
+        return item.isoformat()
+    raise TypeError(f"{type(item).__name__} is not a clinic setting")
 
 
 def as_pendulum(moment: dt.datetime, tz: Any) -> pendulum.DateTime:
@@ -279,12 +198,10 @@ def as_pendulum(moment: dt.datetime, tz: Any) -> pendulum.DateTime:
 def default_clinic(timezone: str) -> Clinic:
     """Open Monday to Friday 09:00-17:00 in the given zone, no holidays.
 
-    Every field but the zone is its default, so only the zone is checked: validating
-    would first have pydantic build the clinic's validators, which costs more than the
-    rest of a `visitplan plan` without a clinic file.
+    Every field but the zone is its default, so only the zone needs checking.
     """
     pendulum.timezone(timezone)  # an unknown zone raises, as validation would refuse it
-    return Clinic.model_construct(name="Clinic", timezone=timezone)
+    return Clinic(timezone=timezone)
 
 
 def holidays_in(source: HolidaySource, year: int) -> dict[dt.date, str]:
@@ -292,7 +209,7 @@ def holidays_in(source: HolidaySource, year: int) -> dict[dt.date, str]:
     their English names."""
     import holidays
 
-    _import_country_rules(source.country)
+    import_country_rules(source.country)
     found = holidays.country_holidays(
         source.country, subdiv=source.subdivision, years=year, language="en_US"
     )

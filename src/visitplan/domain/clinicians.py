@@ -4,43 +4,22 @@ patients each sees at once."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from dataclasses import dataclass
 
 from visitplan.domain.hours import WEEKDAYS, Hours, Weekday
 
-_RANGE = "mon-fri=09:00-13:00,sat=09:00-12:00"
+RANGE_EXAMPLE = "mon-fri=09:00-13:00,sat=09:00-12:00"
 
 
-class ClinicianSpec(BaseModel):
-    """A clinician as the clinic file's ``[[clinicians]]`` (and `clinician add`) give one."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClinicianSpec:
+    """A clinician as the clinic file's ``[[clinicians]]`` (and `clinician add`) give one:
+    working ``hours`` like RANGE_EXAMPLE (None: the clinic's opening hours), and how
+    many patients they see at the same time (checked by ``clinic_file``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    hours: str | None = Field(
-        default=None,
-        description=f"working hours like {_RANGE!r}; unset: the clinic's opening hours",
-    )
-    capacity: Annotated[int, Field(ge=1, le=100)] = Field(
-        default=1, description="patients the clinician sees at the same time"
-    )
-
-    @field_validator("name")
-    @classmethod
-    def _plain_name(cls, name: str) -> str:
-        shown = " ".join(name.split())
-        if not shown or any(not ch.isprintable() for ch in shown):
-            raise ValueError(f"{name!r} is not a name (letters, spaces, no control characters)")
-        return shown
-
-    @field_validator("hours")
-    @classmethod
-    def _valid_hours(cls, hours: str | None) -> str | None:
-        if hours is not None:
-            parse_working_hours(hours)
-        return hours
+    name: str
+    hours: str | None = None
+    capacity: int = 1
 
     @property
     def key(self) -> str:
@@ -62,7 +41,7 @@ def parse_working_hours(text: str) -> dict[Weekday, Hours]:
     for part in (p.strip() for p in text.split(",")):
         days, sep, span = part.partition("=")
         if not sep:
-            raise ValueError(f"{part!r} is not like {_RANGE!r}")
+            raise ValueError(f"{part!r} is not like {RANGE_EXAMPLE!r}")
         for day in _days(days.strip().lower(), part):
             if day in found:
                 raise ValueError(f"{day} is given twice in {text!r}")

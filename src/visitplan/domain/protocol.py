@@ -1,8 +1,9 @@
-"""Protocol files: the declarative description of a course of visits.
+"""Protocols: the declarative description of a course of visits, as plain values.
 
-A protocol is validated once, when it is read; everything downstream (the engine,
-the records, the exports) may then trust it. The same models generate the JSON
-Schema in ``protocols/protocol.schema.json``.
+A protocol file is validated once, when it is read (``protocol_file``: pydantic, which
+also generates the JSON Schema); everything downstream (the engine, the records, the
+exports) then trusts these frozen values. A run that finds a file validated before
+uses them without importing pydantic (``parsed_files``).
 """
 
 from __future__ import annotations
@@ -10,46 +11,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property, partial
-from typing import Annotated, Any, Literal
-
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from functools import cached_property
+from typing import Any, Literal
 
 from visitplan.domain import limits
 from visitplan.errors import InputError
 
 VisitKind = Literal["treatment", "follow-up", "assessment", "consultation", "imaging", "review"]
 
-_KEY = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 
-# Text fields, by how much they may hold; every one may reach a calendar entry.
-Line = Annotated[str, Field(max_length=limits.MAX_LABEL), AfterValidator(limits.check_line)]
-LongLine = Annotated[
-    str,
-    Field(max_length=limits.MAX_LINE),
-    AfterValidator(partial(limits.check_line, limit=limits.MAX_LINE)),
-]
-Text = Annotated[str, Field(max_length=limits.MAX_TEXT), AfterValidator(limits.check_text)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-class Offset(_Strict):
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Offset:
     """A span of calendar time. Months are calendar months, clamped at month end."""
 
-    days: Annotated[int, Field(ge=0, le=limits.MAX_OFFSET_DAYS)] = 0
-    weeks: Annotated[int, Field(ge=0, le=limits.MAX_OFFSET_WEEKS)] = 0
-    months: Annotated[int, Field(ge=0, le=limits.MAX_OFFSET_MONTHS)] = 0
+    days: int = 0
+    weeks: int = 0
+    months: int = 0
 
     @property
     def longest_days(self) -> int:
@@ -67,70 +44,48 @@ class Offset(_Strict):
         return " and ".join(parts) if parts else "0 days"
 
 
-class Repeat(_Strict):
-    """N occurrences of one visit, ``every`` apart."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Repeat:
+    """N occurrences of one visit, ``every`` apart, each measured from the previous
+    occurrence or from the first (a fixed grid)."""
 
-    count: Annotated[int, Field(ge=1, le=limits.MAX_REPEAT)]
+    count: int
     every: Offset
-    measured_from: Literal["previous", "first"] = Field(
-        default="previous",
-        description="Each occurrence is measured from the one before it (default) "
-        "or from the first occurrence (a fixed grid).",
-    )
-
-    @field_validator("every")
-    @classmethod
-    def _positive(cls, every: Offset) -> Offset:
-        if every.is_zero():
-            raise ValueError("the interval must be longer than zero")
-        return every
+    measured_from: Literal["previous", "first"] = "previous"
 
 
-class Window(_Strict):
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Window:
     """How far, in days, a visit may fall before or after its target date."""
 
-    before: int = Field(default=0, le=limits.MAX_WINDOW_DAYS, description="days before the target")
-    after: int = Field(default=0, le=limits.MAX_WINDOW_DAYS, description="days after the target")
-
-    @model_validator(mode="after")
-    def _contains_target(self) -> Window:
-        if self.before < 0 or self.after < 0:
-            raise ValueError(
-                f"a window must contain its own target (before = {self.before}, "
-                f"after = {self.after}; both must be 0 or more)"
-            )
-        return self
+    before: int = 0
+    after: int = 0
 
 
-class Reference(_Strict):
-    citation: LongLine
-    doi: Line | None = None
-    url: LongLine | None = None
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reference:
+    citation: str
+    doi: str | None = None
+    url: str | None = None
 
 
-class VisitDefinition(_Strict):
-    key: Annotated[
-        str, Field(pattern=_KEY, max_length=limits.MAX_KEY, description="stable id, e.g. 'session'")
-    ]
-    label: Annotated[
-        str,
-        Field(min_length=1, max_length=limits.MAX_LABEL, description="may use {n} and {total}"),
-        AfterValidator(limits.check_label),
-    ]
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VisitDefinition:
+    """One visit of a protocol file, perhaps repeated: its label may use {n} and
+    {total}; ``anchor`` is 'start', 'previous' or an earlier visit's key (with
+    '.first' or '.last' for a repeated one)."""
+
+    key: str
+    label: str
     kind: VisitKind
-    duration_minutes: Annotated[int, Field(gt=0, le=limits.MAX_DURATION_MINUTES)]
-    anchor: str = Field(
-        default="previous",
-        max_length=limits.MAX_KEY + len(".first"),
-        description="'start', 'previous', or an earlier visit's key, optionally "
-        "with '.first' or '.last' (required for a repeated visit)",
-    )
-    offset: Offset = Offset.model_construct()
+    duration_minutes: int
+    anchor: str = "previous"
+    offset: Offset = Offset()
     repeat: Repeat | None = None
-    window: Window = Window.model_construct()
-    notes: Text = Field(default="", description="for staff: what is done at this visit")
-    patient_notes: Text = Field(default="", description="for the patient's own calendar")
-    assessments: Annotated[tuple[Line, ...], Field(max_length=limits.MAX_ASSESSMENTS)] = ()
+    window: Window = Window()
+    notes: str = ""
+    patient_notes: str = ""
+    assessments: tuple[str, ...] = ()
 
     @property
     def count(self) -> int:
@@ -143,59 +98,60 @@ class VisitDefinition(_Strict):
         return self.label.format(n=n, total=self.count)
 
 
-class Protocol(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Protocol:
     """A whole course, as read from ``protocols/<id>.toml``."""
 
-    title: Annotated[Line, Field(min_length=1)]
-    version: Annotated[Line, Field(min_length=1)]
-    description: Text = ""
+    title: str
+    version: str
+    description: str = ""
     reference: Reference | None = None
-    visits: Annotated[
-        tuple[VisitDefinition, ...], Field(min_length=1, max_length=limits.MAX_VISIT_DEFINITIONS)
-    ]
+    visits: tuple[VisitDefinition, ...]
 
     @cached_property
     def steps(self) -> tuple[Step, ...]:
         """The course unrolled into numbered steps (computed once per protocol)."""
         return tuple(steps(self))
 
-    @model_validator(mode="after")
-    def _anchors_point_back(self) -> Protocol:
-        seen: dict[str, VisitDefinition] = {}
-        for index, visit in enumerate(self.visits):
-            where = f"visits[{index}].anchor"
-            if visit.key in seen:
-                raise ValueError(f"visits[{index}].key: {visit.key!r} is used twice")
-            resolve_anchor(visit.anchor, seen, first=not seen, where=where)
-            seen[visit.key] = visit
-        keys = [v.occurrence_key(n) for v in self.visits for n in range(1, v.count + 1)]
-        if len(keys) > limits.MAX_STEPS:
-            raise ValueError(
-                f"the course has {len(keys)} visits once repeats are counted; "
-                f"at most {limits.MAX_STEPS} are allowed"
-            )
-        if len(keys) != len(set(keys)):
-            raise ValueError(
-                "visit keys collide once numbered (e.g. 'session' repeated "
-                "and a separate 'session-2'); rename one"
-            )
-        self._span_within_limit()
-        return self
 
-    def _span_within_limit(self) -> None:
-        """Bound the course's length, so that every date the engine computes from any
-        allowed start stays representable (the argument is in ``limits``)."""
-        reach: dict[str, int] = {}
-        for step in steps(self):
-            base = 0 if step.anchor is None else reach[step.anchor]
-            reach[step.key] = base + step.offset.longest_days
-            end = reach[step.key] + step.definition.window.after
-            if end > limits.MAX_COURSE_DAYS:
-                raise ValueError(
-                    f"visit {step.key} may end {end:,} days after the start of the course "
-                    f"(a month counted as {limits.MONTH_DAYS} days, with its window); "
-                    f"a course may span at most {limits.MAX_COURSE_DAYS:,} days"
-                )
+def check_course(protocol: Protocol) -> None:
+    """Refuse, with ValueError, a course whose anchors do not point back, whose
+    numbered keys collide, or that spans more days than the engine serves."""
+    seen: dict[str, VisitDefinition] = {}
+    for index, visit in enumerate(protocol.visits):
+        where = f"visits[{index}].anchor"
+        if visit.key in seen:
+            raise ValueError(f"visits[{index}].key: {visit.key!r} is used twice")
+        resolve_anchor(visit.anchor, seen, first=not seen, where=where)
+        seen[visit.key] = visit
+    keys = [v.occurrence_key(n) for v in protocol.visits for n in range(1, v.count + 1)]
+    if len(keys) > limits.MAX_STEPS:
+        raise ValueError(
+            f"the course has {len(keys)} visits once repeats are counted; "
+            f"at most {limits.MAX_STEPS} are allowed"
+        )
+    if len(keys) != len(set(keys)):
+        raise ValueError(
+            "visit keys collide once numbered (e.g. 'session' repeated "
+            "and a separate 'session-2'); rename one"
+        )
+    _span_within_limit(protocol)
+
+
+def _span_within_limit(protocol: Protocol) -> None:
+    """Bound the course's length, so that every date the engine computes from any
+    allowed start stays representable (the argument is in ``limits``)."""
+    reach: dict[str, int] = {}
+    for step in steps(protocol):
+        base = 0 if step.anchor is None else reach[step.anchor]
+        reach[step.key] = base + step.offset.longest_days
+        end = reach[step.key] + step.definition.window.after
+        if end > limits.MAX_COURSE_DAYS:
+            raise ValueError(
+                f"visit {step.key} may end {end:,} days after the start of the course "
+                f"(a month counted as {limits.MONTH_DAYS} days, with its window); "
+                f"a course may span at most {limits.MAX_COURSE_DAYS:,} days"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,10 +239,8 @@ def steps(protocol: Protocol) -> Iterator[Step]:
 
 def _times(offset: Offset, k: int) -> Offset:
     # Derived, not read from a file: k times a valid interval may exceed one field's
-    # limit, while the course as a whole is bounded by Protocol._span_within_limit.
-    return Offset.model_construct(
-        days=offset.days * k, weeks=offset.weeks * k, months=offset.months * k
-    )
+    # limit, while the course as a whole is bounded by check_course.
+    return Offset(days=offset.days * k, weeks=offset.weeks * k, months=offset.months * k)
 
 
 _LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -294,11 +248,9 @@ _LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 def parse_protocol(text: str, source: str) -> Protocol:
     """Validate protocol text; any problem becomes one InputError line naming ``source``."""
-    data = load_toml(text, source)
-    try:
-        return Protocol.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(f"{source}: {describe_validation(exc)}") from None
+    from visitplan.domain.protocol_file import validate_protocol
+
+    return validate_protocol(load_toml(text, source), source)
 
 
 def load_toml(text: str, source: str) -> dict[str, Any]:
@@ -340,36 +292,6 @@ def load_toml(text: str, source: str) -> dict[str, Any]:
     return data
 
 
-def describe_validation(exc: ValidationError) -> str:
-    """The first pydantic error as 'field.path: what is wrong'."""
-    errors = exc.errors(include_url=False)
-    # A list whose items failed is also reported as too short ("0 items after
-    # validation"): not a problem of its own.
-    errors = [
-        e
-        for e in errors
-        if not (
-            e["type"] == "too_short"
-            and any(o is not e and o["loc"][: len(e["loc"])] == e["loc"] for o in errors)
-        )
-    ]
-    error = errors[0]
-    path = ""
-    for part in error["loc"]:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown field"
-    elif error["type"] == "missing":
-        message = "missing field"
-    extra = len(errors) - 1
-    more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
-    return f"{path}: {message}{more}" if path else f"{message}{more}"
-
-
 def course_in_words(protocol: Protocol) -> list[str]:
     """One sentence per visit definition: what happens when, relative to what."""
     labels = {step.key: step.label for step in protocol.steps}
@@ -391,18 +313,3 @@ def course_in_words(protocol: Protocol) -> list[str]:
         sentence += f"; window {window.before} day(s) before to {window.after} day(s) after."
         lines.append(sentence)
     return lines
-
-
-def protocol_json_schema() -> dict[str, Any]:
-    """The JSON Schema of protocol files, for editors that check TOML as people type."""
-    schema = Protocol.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://visitplan.invalid/protocol.schema.json"
-    return schema
-
-
-def schema_text() -> str:
-    """The schema as checked in under protocols/ (stable key order, final newline)."""
-    import json
-
-    return json.dumps(protocol_json_schema(), indent=2, ensure_ascii=False) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from visitplan.domain.clinic import Clinic, ClinicCalendar, Closure, overlap
 from visitplan.domain.clinicians import ClinicianSpec
@@ -40,7 +40,7 @@ def clinician_clinic(
             for day, why in (leave or {}).items()
         ),
     )
-    return clinic.model_copy(update={"hours": hours, "closures": closures})
+    return replace(clinic, hours=hours, closures=closures)
 
 
 @dataclass(frozen=True, slots=True)

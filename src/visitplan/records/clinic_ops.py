@@ -427,11 +427,6 @@ def _span(first: dt.date, last: dt.date) -> str:
 
 
 def _spec(name: str, hours: str | None, capacity: int) -> ClinicianSpec:
-    from pydantic import ValidationError
+    from visitplan.domain.clinic_file import clinician
 
-    from visitplan.domain.protocol import describe_validation
-
-    try:
-        return ClinicianSpec(name=name, hours=hours, capacity=capacity)
-    except ValidationError as exc:
-        raise InputError(f"clinician: {describe_validation(exc)}") from None
+    return clinician(name, hours, capacity)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from visitplan.domain.clinic import Clinic, Closure
+from visitplan.domain.clinic import Clinic, Closure, clinic_json
 from visitplan.domain.clinicians import ClinicianSpec
 from visitplan.domain.working import clinician_clinic
 from visitplan.errors import InputError
@@ -86,7 +86,7 @@ class ClinicState:
         ]
         if not added:
             return self.settings
-        return self.settings.model_copy(update={"closures": (*self.settings.closures, *added)})
+        return replace(self.settings, closures=(*self.settings.closures, *added))
 
     def clinician(self, name: str) -> ClinicianRecord:
         """The clinician of that name (case and spacing aside), or one clear line."""
@@ -159,10 +159,11 @@ def _stored_clinic(version: int, settings: str) -> Clinic:
     them since it was loaded)."""
     from pydantic import ValidationError
 
-    from visitplan.domain.protocol import describe_validation
+    from visitplan.domain.clinic_file import stored_clinic
+    from visitplan.domain.file_models import describe_validation
 
     try:
-        return Clinic.model_validate_json(settings)
+        return stored_clinic(settings)
     except ValidationError as exc:
         raise InputError(
             f"the database's clinic (version {version}) is not valid any more: "
@@ -200,7 +201,7 @@ def store_settings(
         [
             {
                 "id": version,
-                "settings": clinic.model_dump_json(),
+                "settings": clinic_json(clinic),
                 "source": source[:1000],
                 "loaded_at": now,
                 "loaded_by": who,
@@ -225,7 +226,7 @@ def store_settings(
 
 
 def _shown(clinic: Clinic) -> dict[str, Any]:
-    return dict(json.loads(clinic.model_dump_json()))
+    return dict(json.loads(clinic_json(clinic)))
 
 
 def first_difference(stored: Clinic, workstation: Clinic, source: str) -> str | None:

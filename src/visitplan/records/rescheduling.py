@@ -10,6 +10,7 @@ they put it, and the change says how far it now is from its new target.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
@@ -181,8 +182,12 @@ def _place(
     """The engine's choice of time on the asked day: the asked time if the clinic
     has room, else the nearest free start within opening hours, else a warning."""
     snapshot = desk._snapshots.get(c, row.snapshot_id)
-    definition = snapshot.steps[row.key].definition.model_copy(
-        update={"anchor": "start", "offset": Offset(), "repeat": None, "window": Window()}
+    definition = dataclasses.replace(
+        snapshot.steps[row.key].definition,
+        anchor="start",
+        offset=Offset(),
+        repeat=None,
+        window=Window(),
     )
     single = Protocol(title=snapshot.title, version=snapshot.version, visits=(definition,))
     day = asked.date()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from icalendar import vDuration
 
+from visitplan.domain.clinic import clinic_json
 from visitplan.domain.ical import CalendarVisit, ExportOptions, build_calendar, calendar_bytes
 from visitplan.exporting import from_view, from_views
 from visitplan.sync.feeds import FeedScope, FeedSettings, Snapshot
@@ -110,7 +111,7 @@ def calendar_objects(desk: Desk, settings: FeedSettings, since: dt.date) -> list
     rows = _visit_stamps(desk, settings.scope, since)
     titles = _titles(desk, {r.protocol_id for r in rows}, {r.mrn for r in rows})
     options = dataclasses.replace(export_options(desk, settings), method=False)
-    base = f"{desk.clinic.model_dump_json()}|{options!r}|{sorted(titles.items())!r}"
+    base = f"{clinic_json(desk.clinic)}|{options!r}|{sorted(titles.items())!r}"
 
     def fingerprint(row: VisitStamp) -> str:
         stamp = (

@@ -67,6 +67,21 @@ def test_domain_module_imports_no_ui_cli_or_database(module: str) -> None:
     assert leaked == []
 
 
+# Only these check files; every other domain module works on plain values, so a
+# command on files validated before never loads pydantic.
+FILE_MODELS = frozenset(
+    f"visitplan.domain.{name}" for name in ("clinic_file", "file_models", "protocol_file")
+)
+
+
+@pytest.mark.parametrize("module", sorted(set(DOMAIN_MODULES) - FILE_MODELS))
+def test_domain_values_import_no_pydantic(module: str) -> None:
+    loaded = loaded_after(f"import {module}")
+    assert module in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] in ("pydantic", "pydantic_core")) == []
+    assert not FILE_MODELS & loaded
+
+
 def test_domain_has_the_expected_modules() -> None:
     assert {
         "visitplan.domain.protocol",
@@ -149,9 +164,27 @@ def test_plan_command_loads_neither_textual_nor_the_database_layer(
     loaded = loaded_after(code)
     assert "visitplan.domain.engine" in loaded
     assert not {m for m in loaded if m.split(".")[0] in {"textual", "sqlalchemy", "alembic"}}
-    # Options before the command name still let main build only the parsers up to plan's.
-    later = COMMAND_MODULES[COMMAND_MODULES.index("planning") + 1 :]
-    assert not {f"visitplan.cli.{name}" for name in later} & loaded
+    # Options before the command name still let main build only plan's own parser.
+    others = set(COMMAND_MODULES) - {"planning"}
+    assert not {f"visitplan.cli.{name}" for name in others} & loaded
+
+
+def test_the_command_table_is_what_the_modules_register() -> None:
+    import argparse
+
+    from visitplan.cli.main import COMMANDS_BY_MODULE, build_parser, common_options
+
+    for module, names in COMMANDS_BY_MODULE.items():
+        subparsers = argparse.ArgumentParser().add_subparsers()
+        __import__(f"visitplan.cli.{module}", fromlist=["register"]).register(
+            subparsers, common_options()
+        )
+        assert sorted(subparsers.choices) == sorted(names), module
+        for name in names:
+            (built,) = (
+                a for a in build_parser(name)._actions if isinstance(a, argparse._SubParsersAction)
+            )
+            assert sorted(built.choices) == sorted(names), name
 
 
 def test_wheel_ships_the_bundled_protocols(tmp_path: Path) -> None:

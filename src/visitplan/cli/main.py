@@ -14,25 +14,28 @@ from typing import NoReturn
 from visitplan import __version__
 from visitplan.errors import InputError
 
-# Modules under visitplan.cli that each define register(subparsers, common).
-# One per line: each area adds its own.
-COMMAND_MODULES = (
-    "exporting",
-    "planning",
-    "protocols",
-    "patients",
-    "courses",
-    "visits",
-    "worklist",
-    "clinic",
-    "agenda",
-    "admin",
-    "tui_command",
-    "serve",
-    "feeds",
-    "publish",
-    "notify",
-)
+# Modules under visitplan.cli that each define register(subparsers, common), in the
+# order the top-level --help lists their commands, with the commands each registers:
+# a command's parser is then built from its own module alone (a test keeps this
+# table equal to what the modules register).
+COMMANDS_BY_MODULE = {
+    "exporting": ("export",),
+    "planning": ("plan",),
+    "protocols": ("protocols",),
+    "patients": ("patient", "history"),
+    "courses": ("enroll", "enrollment"),
+    "visits": ("visits", "visit", "slots"),
+    "worklist": ("worklist",),
+    "clinic": ("clinic", "clinician", "closure"),
+    "agenda": ("agenda",),
+    "admin": ("import", "demo", "backup", "db"),
+    "tui_command": ("tui",),
+    "serve": ("serve",),
+    "feeds": ("feed",),
+    "publish": ("publish",),
+    "notify": ("notify",),
+}
+COMMAND_MODULES = tuple(COMMANDS_BY_MODULE)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -107,8 +110,8 @@ def environment_help() -> str:
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The whole parser; given a command name, only as far as the module that registers
-    it: `visitplan plan` need not import and build every other command's parser. A name
+    """The whole parser; given a command name, only the module that registers it:
+    `visitplan agenda` need not import and build every other command's parser. A name
     no module registers (a typo, an option) gets the whole parser, so that argparse
     lists every command."""
     common = common_options()
@@ -126,11 +129,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"visitplan {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    only = [m for m, names in COMMANDS_BY_MODULE.items() if command in names]
+    for name in only or COMMAND_MODULES:
         module = importlib.import_module(f"visitplan.cli.{name}")
         module.register(subparsers, common)
-        if command is not None and command in subparsers.choices:
-            break
     return parser
 
 

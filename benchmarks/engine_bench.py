@@ -31,6 +31,7 @@ from visitplan.domain.free_times import free_times
 from visitplan.domain.protocol import Protocol
 from visitplan.domain.protocol_file import validate_protocol
 from visitplan.domain.working import clinician_calendar
+from visitplan.errors import InputError
 
 ZONES = ["Asia/Seoul", "America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"]
 COUNTRIES = [None, "KR", "US", "DE", "GB", "AU"]
@@ -255,8 +256,8 @@ def main() -> None:
     time_clinicians(seed)
     try:
         time_big()
-    except ValueError as exc:  # a protocol now holds at most 500 visits
-        print(f"20,000-visit course: skipped ({str(exc).splitlines()[-2].strip()})")
+    except InputError as exc:  # a protocol now holds at most 500 visits
+        print(f"20,000-visit course: skipped ({exc})")
     time_free_times()
     if args.skip_process:
         return

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from visitplan.domain.clinic import ClinicCalendar
+from sqlalchemy import Connection, select
+
 from visitplan.domain.deviation import clinic_problem
-from visitplan.records.reading import ENROLLMENTS, VISITS, visit_query, visit_views
+from visitplan.records.reading import ENROLLMENTS, VISITS, utc_aware, visit_query, visit_views
 from visitplan.records.views import VisitView
 
 if TYPE_CHECKING:
@@ -64,38 +65,63 @@ def worklist(desk: MessageRecords) -> list[WorkItem]:
     visits whose patient an e-mail failed to reach (any status: the patient may still
     think a cancelled visit stands)."""
     now = desk.now()
-    tz = desk.calendar.tz
-    query = (
-        visit_query()
-        .where(VISITS.c.status.in_(("scheduled", "missed")), ENROLLMENTS.c.status == "active")
-        .order_by(VISITS.c.start_at, VISITS.c.id)
-    )
     failed = desk.failed_messages()
     with desk._read() as c:
-        views = visit_views(c, c.execute(query), desk._snapshots, tz)
-        ids = sorted({m.visit_id for m in failed})
-        told = visit_views(
-            c, c.execute(visit_query().where(VISITS.c.id.in_(ids))), desk._snapshots, tz
-        )
-    items = []
-    for visit in views:
-        reason = _reason(visit, now, desk.calendar_for(visit.clinician_id))
-        if reason is not None:
-            items.append(WorkItem(reason, visit))
-    by_id = {v.id: v for v in told}
+        # Each open visit is judged from a few columns; only those that need someone
+        # are read whole (building a view costs far more than judging a visit, and a
+        # big clinic has tens of thousands open).
+        flagged = [
+            (row.id, reason)
+            for row in c.execute(_OPEN)
+            if (reason := _reason(row, now, desk)) is not None
+        ]
+        views = _views(c, desk, {i for i, _ in flagged} | {m.visit_id for m in failed})
+    items = [WorkItem(reason, views[visit_id]) for visit_id, reason in flagged]
     for message in failed:
-        items.append(WorkItem("message-failed", by_id[message.visit_id], message.error))
+        items.append(WorkItem("message-failed", views[message.visit_id], message.error))
     return items
 
 
-def _reason(visit: VisitView, now: dt.datetime, calendar: ClinicCalendar) -> Reason | None:
-    if visit.status == "missed":
+_OPEN = (
+    select(
+        VISITS.c.id,
+        VISITS.c.status,
+        VISITS.c.start_at,
+        VISITS.c.end_at,
+        VISITS.c.earliest,
+        VISITS.c.latest,
+        VISITS.c.pinned,
+        VISITS.c.clinician_id,
+    )
+    .select_from(VISITS.join(ENROLLMENTS, VISITS.c.enrollment_id == ENROLLMENTS.c.id))
+    .where(VISITS.c.status.in_(("scheduled", "missed")), ENROLLMENTS.c.status == "active")
+    .order_by(VISITS.c.start_at, VISITS.c.id)
+)
+# Ids per query: well inside every SQLite build's limit on bound parameters.
+_CHUNK = 900
+
+
+def _views(c: Connection, desk: MessageRecords, ids: set[int]) -> dict[int, VisitView]:
+    found: dict[int, VisitView] = {}
+    ordered = sorted(ids)
+    for first in range(0, len(ordered), _CHUNK):
+        query = visit_query().where(VISITS.c.id.in_(ordered[first : first + _CHUNK]))
+        for view in visit_views(c, c.execute(query), desk._snapshots, desk.calendar.tz):
+            found[view.id] = view
+    return found
+
+
+def _reason(row: Any, now: dt.datetime, desk: MessageRecords) -> Reason | None:
+    if row.status == "missed":
         return "owed"
-    if visit.start < now:
+    start = utc_aware(row.start_at)
+    if start < now:
         return "overdue"
-    problem = clinic_problem(calendar, visit.start, visit.end)
+    calendar = desk.calendar_for(row.clinician_id)
+    problem = clinic_problem(calendar, start, utc_aware(row.end_at))
     if problem is not None:
         return problem[0]
-    if not visit.in_window:
-        return "pinned-far" if visit.pinned else "out-of-window"
+    # The window is of clinic days: the visit's own day where the clinic is.
+    if not row.earliest <= start.astimezone(calendar.zone).date() <= row.latest:
+        return "pinned-far" if row.pinned else "out-of-window"
     return None

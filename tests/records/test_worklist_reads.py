@@ -66,6 +66,20 @@ def _every_view_judged(desk: Desk) -> list[tuple[str, int]]:
     return found
 
 
+def _count_views(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of every visit the worklist reads whole from now on."""
+    built: list[int] = []
+    views = worklist_module.visit_views
+
+    def counting(*args: object, **kwargs: object) -> object:
+        made = views(*args, **kwargs)  # type: ignore[arg-type]
+        built.extend(v.id for v in made)
+        return made
+
+    monkeypatch.setattr(worklist_module, "visit_views", counting)
+    return built
+
+
 def _listed(items: list[WorkItem]) -> list[tuple[str, int]]:
     return [(item.reason, item.visit.id) for item in items]
 
@@ -91,15 +105,7 @@ def test_the_worklist_lists_what_judging_every_visit_lists(
     desk.miss_visit(past["session-1"].id)
 
     # Building a view of a visit that needs no one would show here.
-    built: list[int] = []
-    views = worklist_module.visit_views
-
-    def counting(*args: object, **kwargs: object) -> object:
-        made = views(*args, **kwargs)  # type: ignore[arg-type]
-        built.extend(v.id for v in made)
-        return made
-
-    monkeypatch.setattr(worklist_module, "visit_views", counting)
+    built = _count_views(monkeypatch)
     items = desk.worklist()
     monkeypatch.undo()
 
@@ -112,3 +118,19 @@ def test_the_worklist_lists_what_judging_every_visit_lists(
     assert ("W2", "session-3") not in reasons
     assert not any(mrn == "W5" for mrn, _ in reasons)
     assert sorted(built) == sorted(i.visit.id for i in items)
+
+
+def test_the_head_is_the_worklist_cut_and_counts_it_whole(
+    late_desk: Desk, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = late_desk
+    for n in range(3):
+        enrolled(desk, f"H{n}", "dextrose-prolotherapy", "2026-04-06", f"{9 + n:02d}:00")
+    clock.now = ny("2026-06-01", "10:00")  # most sessions of each are overdue
+    whole = desk.worklist()
+    assert len(whole) > 8
+    built = _count_views(monkeypatch)
+    head = desk.worklist_head(4)
+    assert head.items == whole[:4]
+    assert head.total == len(whole)
+    assert sorted(built) == sorted(i.visit.id for i in whole[:4])

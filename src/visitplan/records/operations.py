@@ -35,7 +35,7 @@ from visitplan.records.visits import VisitRecords
 
 if TYPE_CHECKING:
     from visitplan.domain.free_times import FreeTime
-    from visitplan.records.worklist import WorkItem
+    from visitplan.records.worklist import WorkItem, WorklistHead
 
 __all__ = ["DEFAULT_TIME", "STALE", "WRITE_LOCK", "Desk", "check_patient", "open_desk"]
 
@@ -188,6 +188,12 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords, ClinicRecords, Messa
         from visitplan.records.worklist import worklist
 
         return worklist(self)
+
+    def worklist_head(self, limit: int) -> WorklistHead:
+        """The worklist's first ``limit`` items, and how many it holds in all."""
+        from visitplan.records.worklist import worklist_head
+
+        return worklist_head(self, limit)
 
     # -- history, import, backup ------------------------------------------------
 

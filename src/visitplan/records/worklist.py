@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import Connection, select
 
 from visitplan.domain.deviation import clinic_problem
-from visitplan.records.reading import ENROLLMENTS, VISITS, utc_aware, visit_query, visit_views
+from visitplan.records.reading import (
+    ENROLLMENTS,
+    VISITS,
+    to_utc,
+    utc_aware,
+    visit_query,
+    visit_views,
+)
 from visitplan.records.views import VisitView
 
 if TYPE_CHECKING:
@@ -64,22 +71,38 @@ def worklist(desk: MessageRecords) -> list[WorkItem]:
     """Open visits of running courses that need someone, in time order; then the
     visits whose patient an e-mail failed to reach (any status: the patient may still
     think a cancelled visit stands)."""
+    return worklist_head(desk, None).items
+
+
+@dataclass(frozen=True, slots=True)
+class WorklistHead:
+    """The first items of the worklist, and how many it holds in all."""
+
+    items: list[WorkItem]
+    total: int
+
+
+def worklist_head(desk: MessageRecords, limit: int | None) -> WorklistHead:
+    """The worklist's first ``limit`` items (all of them for None), in its order."""
     now = desk.now()
     failed = desk.failed_messages()
     with desk._read() as c:
-        # Each open visit is judged from a few columns; only those that need someone
-        # are read whole (building a view costs far more than judging a visit, and a
-        # big clinic has tens of thousands open).
-        flagged = [
-            (row.id, reason)
-            for row in c.execute(_OPEN)
-            if (reason := _reason(row, now, desk)) is not None
+        # Each open visit is judged from a few columns; only those that need someone,
+        # and are shown, are read whole (building a view costs far more than judging
+        # a visit, and a clinic that enters courses late has tens of thousands).
+        stored_now = to_utc(now)  # compared with the stored (naive UTC) times as they are
+        flagged: list[tuple[int, Reason, str | None]] = [
+            (row[0], reason, None)
+            for row in c.execute(_OPEN).all()
+            if (reason := _reason(row, stored_now, desk)) is not None
         ]
-        views = _views(c, desk, {i for i, _ in flagged} | {m.visit_id for m in failed})
-    items = [WorkItem(reason, views[visit_id]) for visit_id, reason in flagged]
-    for message in failed:
-        items.append(WorkItem("message-failed", views[message.visit_id], message.error))
-    return items
+        told: list[tuple[int, Reason, str | None]] = [
+            (m.visit_id, "message-failed", m.error) for m in failed
+        ]
+        entries = (flagged + told)[:limit]
+        views = _views(c, desk, {visit_id for visit_id, _, _ in entries})
+    items = [WorkItem(reason, views[visit_id], detail) for visit_id, reason, detail in entries]
+    return WorklistHead(items, len(flagged) + len(told))
 
 
 _OPEN = (
@@ -111,17 +134,18 @@ def _views(c: Connection, desk: MessageRecords, ids: set[int]) -> dict[int, Visi
     return found
 
 
-def _reason(row: Any, now: dt.datetime, desk: MessageRecords) -> Reason | None:
-    if row.status == "missed":
+def _reason(row: Any, stored_now: dt.datetime, desk: MessageRecords) -> Reason | None:
+    _, status, start_at, end_at, earliest, latest, pinned, clinician_id = row
+    if status == "missed":
         return "owed"
-    start = utc_aware(row.start_at)
-    if start < now:
+    if start_at < stored_now:
         return "overdue"
-    calendar = desk.calendar_for(row.clinician_id)
-    problem = clinic_problem(calendar, start, utc_aware(row.end_at))
+    calendar = desk.calendar_for(clinician_id)
+    start = utc_aware(start_at)
+    problem = clinic_problem(calendar, start, utc_aware(end_at))
     if problem is not None:
         return problem[0]
     # The window is of clinic days: the visit's own day where the clinic is.
-    if not row.earliest <= start.astimezone(calendar.zone).date() <= row.latest:
-        return "pinned-far" if row.pinned else "out-of-window"
+    if not earliest <= start.astimezone(calendar.zone).date() <= latest:
+        return "pinned-far" if pinned else "out-of-window"
     return None

@@ -26,7 +26,7 @@ from visitplan.records.views import (
 if TYPE_CHECKING:
     from visitplan.domain.free_times import FreeTime
     from visitplan.records.clinic_ops import ClinicReport
-    from visitplan.records.worklist import WorkItem
+    from visitplan.records.worklist import WorklistHead
 
 # Status words shown next to their symbol: never colour alone.
 STATUS_SYMBOLS = {
@@ -192,8 +192,9 @@ class ClinicData(Protocol):
         """The nearest times the visit could be booked at, its window's first."""
         ...
 
-    def worklist(self) -> Sequence[WorkItem]:
-        """Every visit that needs someone, with why and what to do."""
+    def worklist(self, shown: int) -> WorklistHead:
+        """The first ``shown`` visits that need someone, with why and what to do, and
+        how many need someone in all."""
         ...
 
     def withdraw(self, enrollment: EnrollmentCard, *, dry_run: bool = False) -> None: ...

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
         VisitChange,
         VisitView,
     )
-    from visitplan.records.worklist import WorkItem
+    from visitplan.records.worklist import WorklistHead
 
 T = TypeVar("T")
 # Enough for the days and months either side of what is on screen.
@@ -288,9 +288,9 @@ class RecordsData:
         with _in_tui_words(visit):
             return self.desk.free_times(visit.id, count)[1]
 
-    def worklist(self) -> Sequence[WorkItem]:
+    def worklist(self, shown: int) -> WorklistHead:
         # Not remembered by data version: a visit becomes overdue as time passes.
-        return self.desk.worklist()
+        return self.desk.worklist_head(shown)
 
     def withdraw(self, enrollment: EnrollmentCard, *, dry_run: bool = False) -> None:
         with _in_tui_words():

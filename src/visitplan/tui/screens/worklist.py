@@ -91,14 +91,14 @@ class WorklistScreen(VisitActions):
 
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
-        found = list(self.vp.data.worklist())
-        items = found[:SHOWN]
+        head = self.vp.data.worklist(SHOWN)
+        items = head.items
         # The rows' words are made here, off the UI thread.
         rows = [
             (moment_text(i.visit.start), patient_text(i.visit), i.visit.label, REASONS[i.reason])
             for i in items
         ]
-        deliver_latest(self, self._show, items, rows, [todo(i) for i in items], len(found))
+        deliver_latest(self, self._show, items, rows, [todo(i) for i in items], head.total)
 
     def _show(
         self,

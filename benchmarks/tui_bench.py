@@ -8,6 +8,7 @@ Builds a database of 10,000 patients with a course each (dextrose-prolotherapy:
 - a keypress to the updated screen, in process with Textual's Pilot (next day on
   the agenda, a character typed in the patient search, next month) and through
   tmux (next day on the agenda, key sent until the terminal shows the new day);
+- F6 to the worklist's rows on screen, in process (the list read anew each time);
 - the enroll form's preview in process: the last character of the time typed, with
   a clinician of 2,000 courses chosen, to the new plan on screen; then the same for
   the start date's last digit, a day whose week was not read before.
@@ -119,6 +120,7 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
     from visitplan.tui.screens.enroll import DEBOUNCE, EnrollScreen
     from visitplan.tui.screens.month import MonthScreen
     from visitplan.tui.screens.patients import PatientsScreen
+    from visitplan.tui.screens.worklist import WorklistScreen
 
     clinic = load_clinic(clinic_file)
     catalog = ProtocolCatalog(protocol_dirs(env={}))
@@ -135,6 +137,7 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
 
     Screen._compositor_refresh = traced  # type: ignore[method-assign]
     next_day, search, next_month, preview, new_week = [], [], [], [], []
+    worklist: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
 
         async def until(done: Callable[[], bool]) -> float:
@@ -198,6 +201,29 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
                 )
                 - began
             )
+        # F6 from the month to the worklist's rows on screen, read anew each time: the
+        # database's courses start in 2026 without outcomes, so it holds tens of
+        # thousands of overdue visits, of which the screen shows the oldest 1,000.
+        seen: object = None  # the rows the worklist showed last time
+        for _ in range(runs):
+            await pilot.press("f4")
+            await asyncio.sleep(0.5)
+            began = time.perf_counter()
+            key("f6")
+            worklist.append(
+                await asyncio.wait_for(
+                    until(
+                        lambda s=seen: (
+                            isinstance(app.screen, WorklistScreen)
+                            and bool(app.screen.items)
+                            and app.screen.items is not s
+                        )
+                    ),
+                    60,
+                )
+                - began
+            )
+            seen = getattr(app.screen, "items", None)
         # The enroll form's preview with a clinician of 2,000 courses (14,000 visits): the
         # last character of the time typed ("10:1" is no time yet), to the plan of that
         # time on screen, the records' dry run of the enrollment included (a second
@@ -249,6 +275,7 @@ async def bench_pilot(url: str, clinic_file: Path, runs: int) -> None:  # noqa: 
             "agenda, next day": next_day,
             "patients, one more character": search,
             "month, next month": next_month,
+            "F6, the worklist read and shown": worklist,
             f"enroll preview, with its {DEBOUNCE:.1f} s pause for typing": preview,
             "enroll preview, less that pause": [p - DEBOUNCE for p in preview],
             "enroll preview, another start day": [p - DEBOUNCE for p in new_week],

@@ -9,15 +9,14 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import pendulum
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from visitplan.domain import clinic as value
 from visitplan.domain import limits
 from visitplan.domain.clinicians import RANGE_EXAMPLE, ClinicianSpec, parse_working_hours
-from visitplan.domain.file_models import FileModel, describe_validation
+from visitplan.domain.file_models import FileModel, validated
 from visitplan.domain.hours import WEEKDAYS, Hours, Weekday
 from visitplan.domain.protocol_file import Line, LongLine
-from visitplan.errors import InputError
 
 # An address as calendar programs accept it in ORGANIZER: a dot-atom local part.
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
@@ -208,10 +207,7 @@ class Clinic(FileModel):
 def validate_clinic(data: Any, source: str) -> value.Clinic:
     """Data read from a clinic file, checked, as the domain's value; any problem
     becomes one InputError line naming ``source``."""
-    try:
-        checked: value.Clinic = Clinic.model_validate(data).to_value()
-    except ValidationError as exc:
-        raise InputError(f"{source}: {describe_validation(exc)}") from None
+    checked: value.Clinic = validated(Clinic, data, source)
     return checked
 
 
@@ -225,8 +221,6 @@ def stored_clinic(settings: str) -> value.Clinic:
 def clinician(name: str, hours: str | None, capacity: int) -> ClinicianSpec:
     """A clinician as `clinician add` and `clinician edit` give one, checked; one
     InputError line when it is not."""
-    try:
-        checked: ClinicianSpec = Clinician(name=name, hours=hours, capacity=capacity).to_value()
-    except ValidationError as exc:
-        raise InputError(f"clinician: {describe_validation(exc)}") from None
+    given = {"name": name, "hours": hours, "capacity": capacity}
+    checked: ClinicianSpec = validated(Clinician, given, "clinician")
     return checked

@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from visitplan.errors import InputError
+
 
 class FileModel(BaseModel):
     """A table of a visitplan file: unknown keys refused, values frozen once read."""
@@ -26,6 +28,15 @@ class FileModel(BaseModel):
     def to_value(self) -> Any:
         """This table, and every table inside it, as the domain's value."""
         return as_value(self)
+
+
+def validated(model: type[FileModel], data: Any, source: str) -> Any:
+    """``data`` read from ``source``, checked by ``model``, as the domain's value; any
+    problem becomes one InputError line naming ``source``."""
+    try:
+        return model.model_validate(data).to_value()
+    except ValidationError as exc:
+        raise InputError(f"{source}: {describe_validation(exc)}") from None
 
 
 def as_value(item: Any) -> Any:

@@ -9,12 +9,11 @@ import json
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from visitplan.domain import limits
 from visitplan.domain import protocol as value
-from visitplan.domain.file_models import FileModel, describe_validation
-from visitplan.errors import InputError
+from visitplan.domain.file_models import FileModel, validated
 
 _KEY = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 
@@ -134,10 +133,7 @@ class Protocol(FileModel):
 def validate_protocol(data: Any, source: str) -> value.Protocol:
     """Data read from a protocol file, checked, as the domain's value; any problem
     becomes one InputError line naming ``source``."""
-    try:
-        checked: value.Protocol = Protocol.model_validate(data).to_value()
-    except ValidationError as exc:
-        raise InputError(f"{source}: {describe_validation(exc)}") from None
+    checked: value.Protocol = validated(Protocol, data, source)
     return checked
 
 

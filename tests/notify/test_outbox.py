@@ -289,3 +289,23 @@ def test_the_clinic_file_sets_when_reminders_go(db_url: str, catalog: object, cl
             m.due_at for m in pending(desk) if m.visit_id == first.id and m.kind == "reminder"
         )
     assert due == [first.start - dt.timedelta(days=2), first.start - dt.timedelta(hours=1)]
+
+
+def test_a_failed_e_mail_is_in_the_worklists_head_behind_any_backlog(
+    mail_desk: Desk, clock: Clock
+) -> None:
+    consenting(mail_desk)
+    for n in range(3):  # a backlog of courses entered late, their visits overdue
+        mail_desk.add_patient(f"LATE{n}", f"Synthetic Late {n}")
+        mail_desk.enroll(f"LATE{n}", "dextrose-prolotherapy", START, dt.time(11 + n))
+    now = to_utc(clock.now)
+    first = sending.claim(mail_desk, now, 1).messages[0]
+    sending.refused(mail_desk, first.id, now, "550 5.1.1 <address>: Recipient address rejected")
+    clock.advance(days=200)  # every visit's time has passed
+    whole = mail_desk.worklist()
+    assert whole[-1].reason == "message-failed"
+    assert len(whole) > 5
+    head = mail_desk.worklist_head(5)
+    assert head.total == len(whole)
+    assert [i.visit.id for i in head.items] == [i.visit.id for i in [*whole[:4], whole[-1]]]
+    assert head.items[-1].detail == "550 5.1.1 <address>: Recipient address rejected"

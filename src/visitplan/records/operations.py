@@ -190,7 +190,8 @@ class Desk(PatientRecords, EnrollmentRecords, VisitRecords, ClinicRecords, Messa
         return worklist(self)
 
     def worklist_head(self, limit: int) -> WorklistHead:
-        """The worklist's first ``limit`` items, and how many it holds in all."""
+        """The worklist's first ``limit`` items (every failed e-mail among them), and
+        how many it holds in all."""
         from visitplan.records.worklist import worklist_head
 
         return worklist_head(self, limit)

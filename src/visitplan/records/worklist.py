@@ -83,7 +83,9 @@ class WorklistHead:
 
 
 def worklist_head(desk: MessageRecords, limit: int | None) -> WorklistHead:
-    """The worklist's first ``limit`` items (all of them for None), in its order."""
+    """The worklist's first ``limit`` items (all of them for None), in its order; a
+    failed e-mail is always among them, however many visits are overdue (the patient
+    may not know of a change: that cannot wait behind a backlog of outcomes)."""
     now = desk.now()
     failed = desk.failed_messages()
     with desk._read() as c:
@@ -99,7 +101,8 @@ def worklist_head(desk: MessageRecords, limit: int | None) -> WorklistHead:
         told: list[tuple[int, Reason, str | None]] = [
             (m.visit_id, "message-failed", m.error) for m in failed
         ]
-        entries = (flagged + told)[:limit]
+        room = len(flagged) if limit is None else max(limit - len(told), 0)
+        entries = flagged[:room] + told
         views = _views(c, desk, {visit_id for visit_id, _, _ in entries})
     items = [WorkItem(reason, views[visit_id], detail) for visit_id, reason, detail in entries]
     return WorklistHead(items, len(flagged) + len(told))

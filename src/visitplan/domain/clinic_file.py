@@ -111,6 +111,7 @@ class Clinician(FileModel):
 
 class Clinic(FileModel):
     VALUE = value.Clinic
+    WHOLE_VALUE_RULE = value.check_clinicians
 
     name: Annotated[Line, Field(min_length=1)] = "Clinic"
     timezone: Annotated[str, Field(max_length=64)] = "UTC"
@@ -197,11 +198,6 @@ class Clinic(FileModel):
             except ValueError as exc:
                 raise ValueError(f"{day}: {exc}") from None
         return hours
-
-    @model_validator(mode="after")
-    def _clinicians_work_here(self) -> Clinic:
-        value.check_clinicians(self.to_value())
-        return self
 
 
 def validate_clinic(data: Any, source: str) -> value.Clinic:

@@ -10,10 +10,10 @@ defaults (a test compares every pair).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from visitplan.errors import InputError
 
@@ -24,10 +24,20 @@ class FileModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     VALUE: ClassVar[type]
+    # A rule over the whole value (anchors, clinicians): the domain's own, run on the
+    # value once every field is valid.
+    WHOLE_VALUE_RULE: ClassVar[Callable[[Any], None] | None] = None
 
     def to_value(self) -> Any:
         """This table, and every table inside it, as the domain's value."""
         return as_value(self)
+
+    @model_validator(mode="after")
+    def _whole_value_rule(self) -> Self:
+        rule = type(self).WHOLE_VALUE_RULE
+        if rule is not None:
+            rule(self.to_value())
+        return self
 
 
 def validated(model: type[FileModel], data: Any, source: str) -> Any:

@@ -115,6 +115,7 @@ class Protocol(FileModel):
     """A whole course, as read from ``protocols/<id>.toml``."""
 
     VALUE = value.Protocol
+    WHOLE_VALUE_RULE = value.check_course
 
     title: Annotated[Line, Field(min_length=1)]
     version: Annotated[Line, Field(min_length=1)]
@@ -123,11 +124,6 @@ class Protocol(FileModel):
     visits: Annotated[
         tuple[VisitDefinition, ...], Field(min_length=1, max_length=limits.MAX_VISIT_DEFINITIONS)
     ]
-
-    @model_validator(mode="after")
-    def _a_course_that_plans(self) -> Protocol:
-        value.check_course(self.to_value())
-        return self
 
 
 def validate_protocol(data: Any, source: str) -> value.Protocol:

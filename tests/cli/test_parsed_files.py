@@ -171,6 +171,45 @@ def test_a_plan_from_kept_files_imports_no_pydantic(tmp_path: Path) -> None:
     assert '"visits"' in runs[1][1]
 
 
+def test_a_desk_whose_files_and_stored_clinic_are_kept_imports_no_pydantic(
+    tmp_path: Path,
+) -> None:
+    """The stored clinic and the courses' protocol snapshots are kept as the files are:
+    after the first reads, a command on the records never validates them again."""
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text(SEOUL_CLINIC, encoding="utf-8")
+    env = {
+        **os.environ,
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "HOME": str(tmp_path),
+        "VISITPLAN_CLINIC": str(clinic),
+        "VISITPLAN_DB": f"sqlite:///{tmp_path / 'records.sqlite3'}",
+    }
+
+    def run(*argv: str) -> list[str]:
+        probe = (
+            "import sys, io, contextlib\n"
+            "from visitplan.cli.main import main\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            f"    status = main({list(argv)!r})\n"
+            "print(status, 'pydantic' in sys.modules)\n"
+            "print(out.getvalue())\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.split("\n", 1)
+
+    assert run("patient", "add", "K1", "--name", "Synthetic Kim")[0] == "0 True"
+    assert run("enroll", "K1", "dextrose-prolotherapy", "--start", "2027-03-08")[0].startswith("0")
+    first = run("agenda", "--date", "2027-03-08")
+    again = run("agenda", "--date", "2027-03-08")
+    assert again[0] == "0 False"
+    assert again[1] == first[1]
+    assert "Session 1 of 6" in again[1]
+
+
 @pytest.mark.parametrize(
     ("country", "subdivision", "year"), [("KR", None, 2027), ("US", "NY", 2026)]
 )

@@ -156,19 +156,26 @@ def read_state(c: Connection, fallback: Clinic, *, lenient: bool = False) -> Cli
 
 def _stored_clinic(version: int, settings: str) -> Clinic:
     """A stored version, checked again by today's rules (a release may have tightened
-    them since it was loaded)."""
-    from pydantic import ValidationError
+    them since it was loaded); what it checked to is kept like a clinic file's (every
+    Desk opens with it, and it rarely changes), so a Desk need not import pydantic."""
+    from visitplan.parsed_files import parsed_once
 
-    from visitplan.domain.clinic_file import stored_clinic
-    from visitplan.domain.file_models import describe_validation
+    def checked() -> Clinic:
+        from pydantic import ValidationError
 
-    try:
-        return stored_clinic(settings)
-    except ValidationError as exc:
-        raise InputError(
-            f"the database's clinic (version {version}) is not valid any more: "
-            f"{describe_validation(exc)}; load a corrected clinic file with `visitplan clinic load`"
-        ) from None
+        from visitplan.domain.clinic_file import stored_clinic
+        from visitplan.domain.file_models import describe_validation
+
+        try:
+            return stored_clinic(settings)
+        except ValidationError as exc:
+            raise InputError(
+                f"the database's clinic (version {version}) is not valid any more: "
+                f"{describe_validation(exc)}; load a corrected clinic file with "
+                "`visitplan clinic load`"
+            ) from None
+
+    return parsed_once("stored-clinics", settings, checked, Clinic)
 
 
 def clinic_stamp(c: Connection) -> int:

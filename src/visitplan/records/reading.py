@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, Table, func, or_,
 from visitplan.domain.clinic import as_pendulum
 from visitplan.domain.protocol import Protocol, Step, parse_protocol, steps
 from visitplan.errors import InputError
+from visitplan.parsed_files import parsed_once
 from visitplan.records import schema
 from visitplan.records.views import (
     EnrollmentStatus,
@@ -74,7 +75,11 @@ class Snapshots:
         found = self._by_id.get(snapshot_id)
         if found is None:
             row = connection.execute(select(SNAPSHOTS).where(SNAPSHOTS.c.id == snapshot_id)).one()
-            protocol = parse_protocol(row.text, f"stored protocol {row.protocol_id} v{row.version}")
+            where = f"stored protocol {row.protocol_id} v{row.version}"
+            # Kept as the catalog keeps its files: the same text validates once.
+            protocol = parsed_once(
+                "protocols", row.text, lambda: parse_protocol(row.text, where), Protocol
+            )
             found = Snapshot(
                 row.id,
                 row.protocol_id,

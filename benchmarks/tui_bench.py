@@ -85,6 +85,8 @@ def bench_terminal(url: str, clinic_file: Path, folder: Path, runs: int) -> None
         f"PATH={os.environ.get('PATH', '')}",
         f"HOME={folder}",
         "TERM=xterm-256color",
+        # To time another checkout's code alongside (PYTHONPATH=.../src).
+        *([f"PYTHONPATH={os.environ['PYTHONPATH']}"] if "PYTHONPATH" in os.environ else []),
     ]
     paints, keys = [], []
     day = f"{AGENDA_DAY:%a %Y-%m-%d}"

@@ -138,30 +138,37 @@ def test_the_default_clinic_refuses_an_unknown_zone() -> None:
         default_clinic("Nowhere/Atlantis")
 
 
-def test_a_plan_from_kept_files_imports_no_pydantic(tmp_path: Path) -> None:
-    clinic = tmp_path / "clinic.toml"
-    clinic.write_text(SEOUL_CLINIC, encoding="utf-8")
-    env = {
-        **os.environ,
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "HOME": str(tmp_path),
-        "VISITPLAN_CLINIC": str(clinic),
-    }
+def _in_a_process(home: Path, *argv: str, **env: str) -> tuple[str, str]:
+    """`visitplan ARGV` run in a fresh interpreter with ``home`` for its cache: the exit
+    status and whether pydantic and the holidays library were loaded, and the output."""
     probe = (
         "import sys, io, contextlib\n"
         "from visitplan.cli.main import main\n"
         "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
-        "    status = main(['plan', 'dextrose-prolotherapy', '--start', '2027-03-08', '--json'])\n"
+        f"    status = main({list(argv)!r})\n"
         "print(status, 'pydantic' in sys.modules, 'holidays' in sys.modules)\n"
         "print(out.getvalue())\n"
     )
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
-        ).stdout.split("\n", 1)
-        for _ in range(2)
-    ]
+    clinic = home / "clinic.toml"
+    clinic.write_text(SEOUL_CLINIC, encoding="utf-8")
+    full_env = {
+        **os.environ,
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "HOME": str(home),
+        "VISITPLAN_CLINIC": str(clinic),
+        **env,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=full_env, capture_output=True, text=True, check=True
+    )
+    loaded, output = done.stdout.split("\n", 1)
+    return loaded, output
+
+
+def test_a_plan_from_kept_files_imports_no_pydantic(tmp_path: Path) -> None:
+    argv = ("plan", "dextrose-prolotherapy", "--start", "2027-03-08", "--json")
+    runs = [_in_a_process(tmp_path, *argv) for _ in range(2)]
     # The first run validates (with pydantic) and computes Korea's holidays; the
     # second finds both files and the holidays kept, and plans the same course
     # without importing pydantic or the holidays library.
@@ -176,36 +183,16 @@ def test_a_desk_whose_files_and_stored_clinic_are_kept_imports_no_pydantic(
 ) -> None:
     """The stored clinic and the courses' protocol snapshots are kept as the files are:
     after the first reads, a command on the records never validates them again."""
-    clinic = tmp_path / "clinic.toml"
-    clinic.write_text(SEOUL_CLINIC, encoding="utf-8")
-    env = {
-        **os.environ,
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "HOME": str(tmp_path),
-        "VISITPLAN_CLINIC": str(clinic),
-        "VISITPLAN_DB": f"sqlite:///{tmp_path / 'records.sqlite3'}",
-    }
-
-    def run(*argv: str) -> list[str]:
-        probe = (
-            "import sys, io, contextlib\n"
-            "from visitplan.cli.main import main\n"
-            "out = io.StringIO()\n"
-            "with contextlib.redirect_stdout(out):\n"
-            f"    status = main({list(argv)!r})\n"
-            "print(status, 'pydantic' in sys.modules)\n"
-            "print(out.getvalue())\n"
-        )
-        done = subprocess.run(
-            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
-        )
-        return done.stdout.split("\n", 1)
-
-    assert run("patient", "add", "K1", "--name", "Synthetic Kim")[0] == "0 True"
-    assert run("enroll", "K1", "dextrose-prolotherapy", "--start", "2027-03-08")[0].startswith("0")
-    first = run("agenda", "--date", "2027-03-08")
-    again = run("agenda", "--date", "2027-03-08")
-    assert again[0] == "0 False"
+    db = {"VISITPLAN_DB": f"sqlite:///{tmp_path / 'records.sqlite3'}"}
+    added = _in_a_process(tmp_path, "patient", "add", "K1", "--name", "Synthetic Kim", **db)
+    assert added[0].startswith("0 True")
+    enrolled = _in_a_process(
+        tmp_path, "enroll", "K1", "dextrose-prolotherapy", "--start", "2027-03-08", **db
+    )
+    assert enrolled[0].startswith("0 ")
+    first = _in_a_process(tmp_path, "agenda", "--date", "2027-03-08", **db)
+    again = _in_a_process(tmp_path, "agenda", "--date", "2027-03-08", **db)
+    assert again[0].startswith("0 False")
     assert again[1] == first[1]
     assert "Session 1 of 6" in again[1]
 

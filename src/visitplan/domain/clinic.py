@@ -93,7 +93,8 @@ def domain_problem(name: str) -> str | None:
     return None
 
 
-def _weekdays_nine_to_five() -> dict[Weekday, str]:
+def weekdays_nine_to_five() -> dict[Weekday, str]:
+    """The default opening hours (the clinic file's, as its model fills them in too)."""
     return {d: "09:00-17:00" for d in WEEKDAYS[:5]}
 
 
@@ -111,7 +112,7 @@ class Clinic:
     uid_domain: str = "visitplan.invalid"  # the part after '@' in calendar UIDs
     holidays: HolidaySource | None = None
     closures: tuple[Closure, ...] = ()
-    hours: Mapping[Weekday, str] = field(default_factory=_weekdays_nine_to_five)
+    hours: Mapping[Weekday, str] = field(default_factory=weekdays_nine_to_five)
     capacity: int = 1
     slot_minutes: int = 15  # step used when looking for a free start time
     reminders: Reminders = Reminders()

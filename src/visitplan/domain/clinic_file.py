@@ -15,7 +15,7 @@ from visitplan.domain import clinic as value
 from visitplan.domain import limits
 from visitplan.domain.clinicians import RANGE_EXAMPLE, ClinicianSpec, parse_working_hours
 from visitplan.domain.file_models import FileModel, validated
-from visitplan.domain.hours import WEEKDAYS, Hours, Weekday
+from visitplan.domain.hours import Hours, Weekday
 from visitplan.domain.protocol_file import Line, LongLine
 
 # An address as calendar programs accept it in ORGANIZER: a dot-atom local part.
@@ -128,9 +128,7 @@ class Clinic(FileModel):
     )
     holidays: HolidaySource | None = None
     closures: Annotated[tuple[Closure, ...], Field(max_length=limits.MAX_CLOSURES)] = ()
-    hours: Mapping[Weekday, str] = Field(
-        default_factory=lambda: {d: "09:00-17:00" for d in WEEKDAYS[:5]}
-    )
+    hours: Mapping[Weekday, str] = Field(default_factory=value.weekdays_nine_to_five)
     capacity: Annotated[int, Field(ge=1, le=1000)] = 1
     slot_minutes: Annotated[int, Field(ge=1, le=240)] = Field(
         default=15, description="step used when looking for a free start time"
@@ -209,8 +207,8 @@ def validate_clinic(data: Any, source: str) -> value.Clinic:
 
 def stored_clinic(settings: str) -> value.Clinic:
     """Settings the records stored (``clinic_json``), checked by today's rules; a
-    pydantic ValidationError when they fail them."""
-    checked: value.Clinic = Clinic.model_validate_json(settings).to_value()
+    ValueError when they fail them (``what_is_wrong`` words it)."""
+    checked: value.Clinic = Clinic.model_validate_json(settings).checked_value()
     return checked
 
 

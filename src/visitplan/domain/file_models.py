@@ -11,9 +11,9 @@ defaults (a test compares every pair).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from visitplan.errors import InputError
 
@@ -25,28 +25,35 @@ class FileModel(BaseModel):
 
     VALUE: ClassVar[type]
     # A rule over the whole value (anchors, clinicians): the domain's own, run on the
-    # value once every field is valid.
+    # value once every field is valid (it raises ValueError).
     WHOLE_VALUE_RULE: ClassVar[Callable[[Any], None] | None] = None
 
     def to_value(self) -> Any:
         """This table, and every table inside it, as the domain's value."""
         return as_value(self)
 
-    @model_validator(mode="after")
-    def _whole_value_rule(self) -> Self:
+    def checked_value(self) -> Any:
+        """The domain's value, once it meets the whole-value rule (ValueError if not);
+        built once, for the rule and the caller alike."""
+        found = self.to_value()
         rule = type(self).WHOLE_VALUE_RULE
         if rule is not None:
-            rule(self.to_value())
-        return self
+            rule(found)
+        return found
 
 
 def validated(model: type[FileModel], data: Any, source: str) -> Any:
     """``data`` read from ``source``, checked by ``model``, as the domain's value; any
     problem becomes one InputError line naming ``source``."""
     try:
-        return model.model_validate(data).to_value()
-    except ValidationError as exc:
-        raise InputError(f"{source}: {describe_validation(exc)}") from None
+        return model.model_validate(data).checked_value()
+    except ValueError as exc:
+        raise InputError(f"{source}: {what_is_wrong(exc)}") from None
+
+
+def what_is_wrong(exc: ValueError) -> str:
+    """A refusal by a model (pydantic's ValidationError) or by a whole-value rule."""
+    return describe_validation(exc) if isinstance(exc, ValidationError) else str(exc)
 
 
 def as_value(item: Any) -> Any:

@@ -161,17 +161,15 @@ def _stored_clinic(version: int, settings: str) -> Clinic:
     from visitplan.parsed_files import parsed_once
 
     def checked() -> Clinic:
-        from pydantic import ValidationError
-
         from visitplan.domain.clinic_file import stored_clinic
-        from visitplan.domain.file_models import describe_validation
+        from visitplan.domain.file_models import what_is_wrong
 
         try:
             return stored_clinic(settings)
-        except ValidationError as exc:
+        except ValueError as exc:
             raise InputError(
                 f"the database's clinic (version {version}) is not valid any more: "
-                f"{describe_validation(exc)}; load a corrected clinic file with "
+                f"{what_is_wrong(exc)}; load a corrected clinic file with "
                 "`visitplan clinic load`"
             ) from None
 
